@@ -22,4 +22,10 @@ public interface IFileSystemLayout
     /// and disposes it. Refuses (FsException EINVAL/EUCLEAN, with a message) what it cannot mount safely.
     /// </summary>
     IFileSystem Mount(IBlockDevice device, MountOptions options);
+
+    /// <summary>The layout's mkfs, or null when it has none.</summary>
+    IFileSystemFormatter? Formatter => null;
+
+    /// <summary>The layout's fsck, or null when it has none.</summary>
+    IFileSystemChecker? Checker => null;
 }

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace MountFs.Ext.Tests;
+
+/// <summary>Runs e2fsprogs (and mount) for interop tests, capturing output.</summary>
+internal static class ExternalTool
+{
+    public static bool Exists(string name) =>
+        new[] { "/usr/sbin", "/sbin", "/usr/bin", "/bin" }.Any(d => File.Exists(Path.Combine(d, name)));
+
+    public static (int Exit, string Out, string Err) Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static byte[] RunBytes(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        using var ms = new MemoryStream();
+        p.StandardOutput.BaseStream.CopyTo(ms);
+        p.WaitForExit();
+        return ms.ToArray();
+    }
+
+    /// <summary>A fresh image file from mke2fs -t ext2 with the given extra options.</summary>
+    public static string MakeImage(string dir, long sizeBytes, params string[] mkfsArgs)
+    {
+        string path = Path.Combine(dir, $"img-{Guid.NewGuid():N}.ext2");
+        using (var f = File.Create(path)) f.SetLength(sizeBytes);
+        var args = new List<string> { "-q", "-F", "-t", "ext2" };
+        args.AddRange(mkfsArgs);
+        args.Add(path);
+        var r = Run("mke2fs", args.ToArray());
+        if (r.Exit != 0) throw new InvalidOperationException($"mke2fs failed: {r.Err}");
+        return path;
+    }
+
+    public static (int Exit, string Output) Fsck(string image)
+    {
+        var r = Run("e2fsck", "-fn", image);
+        return (r.Exit, r.Out + r.Err);
+    }
+}
+
+/// <summary>A per-test scratch folder under /tmp, removed on dispose.</summary>
+internal sealed class ScratchDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("ext-test-").FullName;
+    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
+}

@@ -1,0 +1,48 @@
+namespace MountFs.Fuse;
+
+/// <summary>How a file system is served over FUSE: caching, threads, and the mount itself.</summary>
+public sealed record FuseOptions
+{
+    /// <summary>How long the kernel may trust a name → node answer (entry_valid).</summary>
+    public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the kernel may trust attributes (attr_valid).</summary>
+    public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a missing name may be cached; zero answers ENOENT, which caches nothing.</summary>
+    public TimeSpan NegativeTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Worker threads each blocking in read() on /dev/fuse, so one slow request never stalls the rest.</summary>
+    public int Threads { get; init; } = 4;
+
+    /// <summary>Let the kernel buffer writes in its page cache (it then owns size, mtime and O_APPEND).</summary>
+    public bool WritebackCache { get; init; }
+
+    /// <summary>Largest WRITE asked for; the kernel may grant less (max_pages_limit).</summary>
+    public int MaxWrite { get; init; } = 1 << 20;
+
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Let users other than the mounting one in (mount option allow_other).</summary>
+    public bool AllowOther { get; init; }
+
+    /// <summary>The kernel checks permissions from the mode bits (mount option default_permissions).</summary>
+    public bool DefaultPermissions { get; init; } = true;
+
+    /// <summary>Mount source shown in /proc/mounts (the image path).</summary>
+    public string FsName { get; init; } = "mountfs";
+
+    /// <summary>Shown as fuse.SUBTYPE in /proc/mounts.</summary>
+    public string Subtype { get; init; } = "mountfs";
+
+    /// <summary>Mount through fusermount3 even as root; null = only when not root.</summary>
+    public bool? UseFusermount { get; init; }
+
+    public bool NoExec { get; init; }
+    public bool NoAtime { get; init; }
+    /// <summary>nosuid and nodev, as fusermount3 forces for users.</summary>
+    public bool NoSuidNoDev { get; init; } = true;
+
+    /// <summary>Refuse a mount point that holds entries (mount option nonempty lifts it).</summary>
+    public bool RequireEmptyMountPoint { get; init; } = true;
+}

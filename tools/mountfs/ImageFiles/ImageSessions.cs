@@ -1,0 +1,96 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Tool.ImageFiles;
+
+/// <summary>
+/// The images one command has open, each mounted once (so `cp a.img:/x a.img:/y` shares one
+/// instance instead of tripping over its own lock). Disposing syncs and releases them all.
+/// </summary>
+public sealed class ImageSessions(LayoutRegistry registry, string? type = null) : IDisposable
+{
+    private readonly Dictionary<string, (ImageTree Tree, bool Writable)> _open = [];
+
+    /// <summary>The image's tree; <paramref name="writable"/> asks for a read-write mount.</summary>
+    /// <remarks>An image first opened read-only and then wanted writable is reopened read-write.</remarks>
+    public ImageTree Open(string image, bool writable)
+    {
+        string key = Path.GetFullPath(image);
+        if (_open.TryGetValue(key, out var session))
+        {
+            if (session.Writable || !writable) return session.Tree;
+            session.Tree.FileSystem.Dispose();
+            _open.Remove(key);
+        }
+        var fileSystem = Mount(registry, image, writable, type, out _);
+        var tree = new ImageTree(image, fileSystem, ProcessCredentials.Current);
+        _open[key] = (tree, writable);
+        return tree;
+    }
+
+    /// <summary>Opens <paramref name="image"/>, finds its layout (or takes <paramref name="type"/>) and mounts it.</summary>
+    public static IFileSystem Mount(LayoutRegistry registry, string image, bool writable, string? type, out IFileSystemLayout layout)
+    {
+        var device = OpenDevice(image, writable);
+        try
+        {
+            layout = FindLayout(registry, image, device, type);
+            return layout.Mount(device, new MountOptions { ReadOnly = !writable });
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing image or block device, turning the usual failures into one-line errors.</summary>
+    public static FileBlockDevice OpenDevice(string image, bool writable)
+    {
+        if (Directory.Exists(image)) throw new ToolException(image, "is a directory, not an image");
+        try
+        {
+            return FileBlockDevice.Open(image, readOnly: !writable);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ToolException(image, "No such file or directory");
+        }
+        catch (DeviceLockedException)
+        {
+            throw new ToolException(image, "in use by another process (the image is locked)");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ToolException(image, "Permission denied");
+        }
+    }
+
+    /// <summary>The layout named by -t, or the one that recognises the device.</summary>
+    public static IFileSystemLayout FindLayout(LayoutRegistry registry, string image, IBlockDevice device, string? type)
+    {
+        if (type is not null)
+            return registry.Find(type)
+                ?? throw new ToolException(type, $"unknown file-system type (known: {registry.DescribeTypes()})", ExitCodes.Usage);
+        return registry.Probe(device)
+            ?? throw new ToolException(image, $"no recognised file system (known: {registry.DescribeTypes()})");
+    }
+
+    public void Dispose()
+    {
+        List<Exception>? failures = null;
+        foreach (var (tree, _) in _open.Values)
+        {
+            try
+            {
+                tree.FileSystem.Dispose();
+            }
+            catch (Exception e)
+            {
+                (failures ??= []).Add(e);
+            }
+        }
+        _open.Clear();
+        if (failures is not null) throw failures[0];
+    }
+}

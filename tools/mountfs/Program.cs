@@ -1,0 +1,79 @@
+using System.CommandLine;
+using MountFs.Tool.Commands;
+using MountFs.Vfs;
+
+// The tool drives Linux-only facilities (flock, FUSE, POSIX modes); there is no other platform to warn about.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace MountFs.Tool;
+
+/// <summary>The `mountfs` command: builds the layout registry and the command tree, then runs one command.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var context = new ToolContext(CreateRegistry(), Console.Out, Console.Error,
+            Console.OpenStandardOutput(), interactive: !Console.IsOutputRedirected);
+        return Run(args, context);
+    }
+
+    /// <summary>Every layout this build knows, in the order images are probed (no reflection: add new layouts here).</summary>
+    public static LayoutRegistry CreateRegistry() => new(new IFileSystemLayout[]
+    {
+    });
+
+    /// <summary>The command tree. A new command is one file under Commands/ and one line here.</summary>
+    public static RootCommand CreateRootCommand(ToolContext context)
+    {
+        var root = new RootCommand("MountFs: create, check, inspect and copy files in file-system images (ext2, FAT, ...).");
+        Command[] commands =
+        [
+            InfoCommand.Create(context),
+        ];
+        foreach (var command in commands) root.Subcommands.Add(command);
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; the exit code is 0 ok, 1 failure, 2 usage (fsck: fsck(8) codes).</summary>
+    public static int Run(string[] args, ToolContext context)
+    {
+        var root = CreateRootCommand(context);
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            string name = CommandPath(result);
+            foreach (var error in result.Errors)
+                context.Error.WriteLine($"{name}: {error.Message}");
+            context.Error.WriteLine($"Try '{name} --help' for more information.");
+            return UsageExitCode(result.CommandResult.Command);
+        }
+        try
+        {
+            return result.Invoke(new InvocationConfiguration
+            {
+                Output = context.Out,
+                Error = context.Error,
+                EnableDefaultExceptionHandler = false,
+            });
+        }
+        finally
+        {
+            context.Out.Flush();
+            context.Error.Flush();
+        }
+    }
+
+    /// <summary>fsck(8) reserves 16 for usage errors; every other command uses 2.</summary>
+    private static int UsageExitCode(Command command) =>
+        command.Name == FsckCommandName ? (int)FsckExitCode.UsageError : ExitCodes.Usage;
+
+    private const string FsckCommandName = "fsck";
+
+    private static string CommandPath(ParseResult result)
+    {
+        var names = new List<string>();
+        for (var r = result.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command is RootCommand ? "mountfs" : r.Command.Name);
+        return string.Join(' ', names);
+    }
+}

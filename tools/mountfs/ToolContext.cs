@@ -1,0 +1,48 @@
+using Spectre.Console;
+
+namespace MountFs.Tool;
+
+/// <summary>
+/// Everything a command talks to besides its arguments: the layouts and the three output channels.
+/// Tests build one over string writers so commands run in-process without touching the real console.
+/// </summary>
+public sealed class ToolContext
+{
+    public ToolContext(LayoutRegistry registry, TextWriter output, TextWriter error, Stream binaryOutput, bool interactive)
+    {
+        Registry = registry;
+        Out = output;
+        Error = error;
+        BinaryOutput = binaryOutput;
+        Interactive = interactive;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        if (!interactive) Console.Profile.Width = 200;
+    }
+
+    public LayoutRegistry Registry { get; }
+
+    /// <summary>Text results (listings, reports).</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Error lines and warnings.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>File contents for `cat`; text already written to <see cref="Out"/> is flushed before use.</summary>
+    public Stream BinaryOutput { get; }
+
+    /// <summary>True when stdout is a terminal: progress bars and colours are shown only then.</summary>
+    public bool Interactive { get; }
+
+    /// <summary>Spectre console over <see cref="Out"/> for tables and progress.</summary>
+    public IAnsiConsole Console { get; }
+
+    public void ReportError(string subject, string message) => Error.WriteLine($"mountfs: {subject}: {message}");
+
+    public void Warn(string subject, string message) => Error.WriteLine($"mountfs: warning: {subject}: {message}");
+}

@@ -29,6 +29,13 @@ public static class Program
         Command[] commands =
         [
             InfoCommand.Create(context),
+            MkfsCommand.Create(context),
+            FsckCommand.Create(context),
+            LsCommand.Create(context),
+            CatCommand.Create(context),
+            CpCommand.Create(context),
+            MkdirCommand.Create(context),
+            RmCommand.Create(context),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
         return root;
@@ -65,9 +72,8 @@ public static class Program
 
     /// <summary>fsck(8) reserves 16 for usage errors; every other command uses 2.</summary>
     private static int UsageExitCode(Command command) =>
-        command.Name == FsckCommandName ? (int)FsckExitCode.UsageError : ExitCodes.Usage;
+        command.Name == FsckCommand.Name ? (int)FsckExitCode.UsageError : ExitCodes.Usage;
 
-    private const string FsckCommandName = "fsck";
 
     private static string CommandPath(ParseResult result)
     {

@@ -37,7 +37,6 @@ public static class InfoCommand
                 rows.Add(("Allocated", string.Create(CultureInfo.InvariantCulture,
                     $"{allocated} bytes ({SizeArgument.Format(allocated)}, {percent:0.0}%{(allocated < device.Length ? ", sparse" : "")})")));
             }
-            rows.Add(("Partition table", "none"));
             DescribeFileSystem(context, path, device, rows);
         }
         Render(context, rows);

@@ -1,0 +1,111 @@
+using MountFs.Fuse.Mounting;
+using MountFs.Fuse.Protocol;
+using MountFs.Vfs;
+
+namespace MountFs.Fuse;
+
+/// <summary>
+/// A live FUSE mount of one <see cref="IFileSystem"/>: mounted by <see cref="Start"/>, served by a
+/// <see cref="FuseSession"/>, ended by any unmount (ours, fusermount3 -u, umount, a lazy detach).
+/// </summary>
+/// <remarks>
+/// <see cref="Completion"/> completes after the last worker stopped, the descriptor closed and (when
+/// owned) the file system was disposed, which syncs it, marks it clean and releases its image.
+/// <see cref="Dispose"/> never leaves a mount behind: unmount, else lazy unmount, else abort the connection.
+/// </remarks>
+public sealed class FuseMount : IDisposable
+{
+    private static readonly TimeSpan InitTimeout = TimeSpan.FromSeconds(15);
+    private readonly FuseSession _session;
+    private readonly bool _viaFusermount;
+    private readonly int? _connectionId;
+
+    private FuseMount(string mountPoint, FuseSession session, Task completion, bool viaFusermount, int? connectionId, FuseDispatcher dispatcher)
+    {
+        MountPoint = mountPoint;
+        _session = session;
+        Completion = completion;
+        _viaFusermount = viaFusermount;
+        _connectionId = connectionId;
+        Dispatcher = dispatcher;
+    }
+
+    public string MountPoint { get; }
+
+    public FuseDispatcher Dispatcher { get; }
+
+    /// <summary>Completes when the mount is gone and the file system is released.</summary>
+    public Task Completion { get; }
+
+    public int Threads => _session.Threads;
+
+    /// <summary>Mounts <paramref name="fileSystem"/> on <paramref name="mountPoint"/> and returns once the kernel finished INIT.</summary>
+    /// <exception cref="FuseMountException">Mount point missing, busy or not empty; /dev/fuse missing; mount refused.</exception>
+    public static FuseMount Start(IFileSystem fileSystem, string mountPoint, FuseOptions options, Action<string>? log = null,
+        bool ownsFileSystem = false)
+    {
+        string full = FuseMounter.CheckMountPoint(mountPoint, options.RequireEmptyMountPoint);
+        var dispatcher = new FuseDispatcher(fileSystem, options, log);
+        using var initialized = new ManualResetEventSlim();
+        dispatcher.Initialized += initialized.Set;
+        uint rootMode = fileSystem.GetAttributes(fileSystem.RootNode).Mode;
+        bool viaFusermount = options.UseFusermount ?? !FuseMounter.IsRoot;
+        var device = FuseMounter.Mount(full, options, rootMode);
+        int? connection = MountTable.Find(full) is { Major: 0 } entry ? entry.Minor : null;
+        var session = new FuseSession(device, dispatcher, options.Threads, log);
+        var completion = session.Completion.ContinueWith(_ =>
+        {
+            device.Dispose();
+            if (ownsFileSystem) fileSystem.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        session.Start();
+        var mount = new FuseMount(full, session, completion, viaFusermount, connection, dispatcher);
+        int which = WaitHandle.WaitAny([initialized.WaitHandle, ((IAsyncResult)session.Completion).AsyncWaitHandle], InitTimeout);
+        if (which != 0)
+        {
+            mount.Dispose();
+            throw new FuseMountException($"{mountPoint}: the kernel did not complete FUSE INIT");
+        }
+        return mount;
+    }
+
+    /// <summary>Unmounts (as `mountfs unmount` does) and waits for the loop to end and the file system to be released.</summary>
+    public void Unmount(bool lazy = false)
+    {
+        FuseMounter.Unmount(MountPoint, lazy, _viaFusermount);
+        if (!lazy) Completion.Wait();
+    }
+
+    public bool WaitForExit(TimeSpan timeout) => Completion.Wait(timeout);
+
+    public void Dispose()
+    {
+        if (Completion.IsCompleted) return;
+        try
+        {
+            FuseMounter.Unmount(MountPoint, lazy: false, _viaFusermount);
+        }
+        catch (FuseMountException)
+        {
+            try { FuseMounter.Unmount(MountPoint, lazy: true, _viaFusermount); }
+            catch (FuseMountException) { }
+        }
+        if (!SafeWait(TimeSpan.FromSeconds(10)) && _connectionId is { } id)
+        {
+            FuseMounter.Abort(id);
+            SafeWait(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private bool SafeWait(TimeSpan timeout)
+    {
+        try
+        {
+            return Completion.Wait(timeout);
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using MountFs.Fuse.Interop;
+using MountFs.Fuse.Mounting;
+using MountFs.Fuse.Protocol;
+
+namespace MountFs.Fuse;
+
+/// <summary>
+/// The request loop: <c>N</c> worker threads, each blocking in read() on the same /dev/fuse descriptor
+/// with its own pre-allocated request and reply buffers, so a slow request holds only its own thread.
+/// </summary>
+/// <remarks>
+/// The kernel hands each request to exactly one reader and expects the reply on the same descriptor.
+/// The loop ends when read() returns ENODEV (unmounted) or ECONNABORTED (aborted): every blocked reader
+/// wakes with it, so all workers stop together and <see cref="Completion"/> completes.
+/// </remarks>
+public sealed class FuseSession
+{
+    private readonly FuseDevice _device;
+    private readonly FuseDispatcher _dispatcher;
+    private readonly Action<string> _log;
+    private readonly List<Thread> _workers = [];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
+
+    public FuseSession(FuseDevice device, FuseDispatcher dispatcher, int threads, Action<string>? log = null)
+    {
+        _device = device;
+        _dispatcher = dispatcher;
+        _log = log ?? (_ => { });
+        Threads = Math.Clamp(threads, 1, 64);
+    }
+
+    public int Threads { get; }
+
+    /// <summary>Completes when every worker has stopped.</summary>
+    public Task Completion => _completion.Task;
+
+    public void Start()
+    {
+        _running = Threads;
+        for (int i = 0; i < Threads; i++)
+        {
+            var thread = new Thread(Work) { IsBackground = true, Name = $"fuse-worker-{i}" };
+            _workers.Add(thread);
+            thread.Start();
+        }
+    }
+
+    private unsafe void Work()
+    {
+        byte[] request = GC.AllocateUninitializedArray<byte>(_dispatcher.RequestBufferSize, pinned: true);
+        byte[] reply = GC.AllocateUninitializedArray<byte>(_dispatcher.ReplyBufferSize, pinned: true);
+        try
+        {
+            fixed (byte* requestPointer = request)
+            fixed (byte* replyPointer = reply)
+            {
+                while (true)
+                {
+                    nint n = LibC.Read(_device.Descriptor, requestPointer, request.Length);
+                    if (n < 0)
+                    {
+                        int errno = LibC.LastError;
+                        // ENOENT: the request was interrupted before we got it.
+                        if (errno is LibC.EINTR or LibC.EAGAIN or LibC.ENOENT) continue;
+                        if (errno is not (LibC.ENODEV or LibC.ECONNABORTED or 9 /* EBADF: closed */))
+                            _log($"fuse: read from /dev/fuse failed: {LibC.Describe(errno)}");
+                        return;
+                    }
+                    if (n == 0) return;
+                    int length = _dispatcher.Process(request.AsSpan(0, (int)n), reply);
+                    if (length == 0) continue;
+                    if (LibC.Write(_device.Descriptor, replyPointer, length) < 0)
+                    {
+                        int errno = LibC.LastError;
+                        // ENOENT: the kernel no longer waits for this request (aborted).
+                        if (errno is LibC.ENODEV or LibC.ECONNABORTED) return;
+                        if (errno != LibC.ENOENT) _log($"fuse: reply write failed: {LibC.Describe(errno)}");
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _log($"fuse: worker {Thread.CurrentThread.Name} stopped: {e}");
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0) _completion.TrySetResult();
+        }
+    }
+}

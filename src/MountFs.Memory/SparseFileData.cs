@@ -1,0 +1,138 @@
+namespace MountFs.Memory;
+
+/// <summary>
+/// A regular file's bytes as fixed-size pages keyed by page index: pages never written are holes
+/// that read as zeros and cost nothing, so a file whose size passes 4 GiB holds only what was written.
+/// </summary>
+/// <remarks>
+/// Invariant: every byte of a stored page at or past <see cref="Size"/> is zero, so growing the
+/// file (by truncate or by a write past the end) exposes zeros without touching pages.
+/// Not thread-safe: the owning file system serialises access.
+/// </remarks>
+internal sealed class SparseFileData
+{
+    public const int PageSize = 4096;
+
+    private readonly Dictionary<long, byte[]> _pages = [];
+    // Ordered view of the page indices for SEEK_DATA/SEEK_HOLE and range removal.
+    private readonly SortedSet<long> _order = [];
+
+    public long Size { get; private set; }
+
+    public long PageCount => _pages.Count;
+
+    /// <summary>Pages that would be allocated to hold [offset, offset+length).</summary>
+    public long MissingPages(long offset, long length)
+    {
+        if (length <= 0) return 0;
+        long first = offset / PageSize, last = (offset + length - 1) / PageSize;
+        long present = _order.GetViewBetween(first, last).Count;
+        return last - first + 1 - present;
+    }
+
+    public int Read(long offset, Span<byte> buffer)
+    {
+        if (offset >= Size) return 0;
+        int count = (int)Math.Min(buffer.Length, Size - offset);
+        int done = 0;
+        while (done < count)
+        {
+            long position = offset + done;
+            long index = position / PageSize;
+            int inPage = (int)(position % PageSize);
+            int n = Math.Min(PageSize - inPage, count - done);
+            if (_pages.TryGetValue(index, out var page))
+                page.AsSpan(inPage, n).CopyTo(buffer.Slice(done, n));
+            else
+                buffer.Slice(done, n).Clear();
+            done += n;
+        }
+        return count;
+    }
+
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, growing the size to cover it.</summary>
+    public void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        int done = 0;
+        while (done < data.Length)
+        {
+            long position = offset + done;
+            int inPage = (int)(position % PageSize);
+            int n = Math.Min(PageSize - inPage, data.Length - done);
+            data.Slice(done, n).CopyTo(PageAt(position / PageSize).AsSpan(inPage, n));
+            done += n;
+        }
+        if (data.Length > 0) Size = Math.Max(Size, offset + data.Length);
+    }
+
+    /// <summary>Sets the size; shrinking drops whole pages past the end and zeroes the tail of the last one.</summary>
+    public void SetSize(long size)
+    {
+        if (size < Size) ZeroRange(size, long.MaxValue - size, dropWholePages: true);
+        Size = size;
+    }
+
+    /// <summary>Makes sure pages back [offset, offset+length) (fallocate); the size is not changed.</summary>
+    public void Allocate(long offset, long length)
+    {
+        if (length <= 0) return;
+        long first = offset / PageSize, last = (offset + length - 1) / PageSize;
+        for (long index = first; index <= last; index++) PageAt(index);
+    }
+
+    /// <summary>Zeroes [offset, offset+length); whole pages are dropped (a hole) when <paramref name="dropWholePages"/>.</summary>
+    public void ZeroRange(long offset, long length, bool dropWholePages)
+    {
+        if (length <= 0 || _order.Count == 0) return;
+        long end = length > long.MaxValue - offset ? long.MaxValue : offset + length;
+        long first = offset / PageSize, last = (end - 1) / PageSize;
+        foreach (long index in _order.GetViewBetween(first, last).ToArray())
+        {
+            long pageStart = index * PageSize;
+            int from = (int)Math.Max(0, offset - pageStart);
+            int to = (int)Math.Min(PageSize, end - pageStart);
+            if (from == 0 && to == PageSize && dropWholePages)
+            {
+                _pages.Remove(index);
+                _order.Remove(index);
+            }
+            else
+            {
+                _pages[index].AsSpan(from, to - from).Clear();
+            }
+        }
+    }
+
+    /// <summary>First offset at or after <paramref name="offset"/> backed by a page, or -1 if none before the end.</summary>
+    public long NextData(long offset)
+    {
+        if (offset >= Size || _order.Count == 0) return -1;
+        var view = _order.GetViewBetween(offset / PageSize, long.MaxValue);
+        if (view.Count == 0) return -1;
+        long start = Math.Max(offset, view.Min * PageSize);
+        return start < Size ? start : -1;
+    }
+
+    /// <summary>First offset at or after <paramref name="offset"/> in a hole; the end of file counts as one.</summary>
+    public long NextHole(long offset)
+    {
+        long index = offset / PageSize;
+        foreach (long present in _order.GetViewBetween(index, long.MaxValue))
+        {
+            if (present != index) break;
+            index++;
+        }
+        return Math.Min(Math.Max(offset, index * PageSize), Size);
+    }
+
+    private byte[] PageAt(long index)
+    {
+        if (!_pages.TryGetValue(index, out var page))
+        {
+            page = new byte[PageSize];
+            _pages[index] = page;
+            _order.Add(index);
+        }
+        return page;
+    }
+}

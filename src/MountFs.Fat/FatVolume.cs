@@ -1,0 +1,254 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Fat;
+
+/// <summary>
+/// The on-disk side of a mounted FAT volume: geometry, the in-memory FAT and its copies, directory images,
+/// byte I/O on clusters, and the flush order (file data, then the FATs and FSInfo, then directory entries).
+/// </summary>
+internal sealed class FatVolume
+{
+    private readonly IBlockDevice _dev;
+    private readonly HashSet<FatNode> _dirtyDirectories = [];
+    private readonly byte[] _bootSector;
+    private readonly Action<string> _log;
+
+    public FatVolume(IBlockDevice device, bool readOnly, Action<string> log)
+    {
+        _dev = device;
+        _log = log;
+        ReadOnly = readOnly;
+        Name = device.Name;
+        int first = Math.Max(512, device.SectorSize);
+        if (device.Length < first) throw new FsException(Errno.EINVAL, $"{Name}: too small to hold a FAT volume");
+        _bootSector = new byte[first];
+        ReadRaw(0, _bootSector);
+        var bpb = BiosParameterBlock.Parse(_bootSector);
+        var g = FatGeometry.TryCreate(bpb, device.Length, out string? problem);
+        if (g == null)
+        {
+            if (!bpb.HasBootSignature) throw new FsException(Errno.EINVAL, $"{Name}: not a FAT volume ({problem})");
+            throw Corrupt("boot sector", problem!);
+        }
+        if (g.BytesPerSector % device.SectorSize != 0)
+            throw new FsException(Errno.EINVAL, $"{Name}: FAT sector size {g.BytesPerSector} is not a multiple of the device's {device.SectorSize}");
+        Geometry = g;
+        var raw = new byte[g.FatSectors * g.BytesPerSector];
+        ReadRaw(g.FatOffset(0), raw);
+        Fat = new FileAllocationTable(g.Type, g.ClusterCount, raw, g.BytesPerSector);
+        if (g.Type == FatType.Fat32 && bpb.FsInfoSector >= 1 && bpb.FsInfoSector < bpb.ReservedSectors)
+        {
+            var info = new byte[g.BytesPerSector];
+            ReadRaw((long)bpb.FsInfoSector * g.BytesPerSector, info);
+            var fsInfo = FsInfo.Parse(info);
+            if (fsInfo != null) Fat.SetNextFreeHint(fsInfo.NextFree);
+        }
+    }
+
+    public string Name { get; }
+    public bool ReadOnly { get; }
+    public FatGeometry Geometry { get; }
+    public FileAllocationTable Fat { get; }
+    public int ClusterBytes => Geometry.BytesPerCluster;
+
+    public FsException Corrupt(string structure, string detail)
+    {
+        var e = FsException.Corrupt(Name, structure, detail);
+        _log(e.Message);
+        return e;
+    }
+
+    private void ReadRaw(long offset, Span<byte> buffer)
+    {
+        try { _dev.Read(offset, buffer); }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            _log($"{Name}: read of {buffer.Length} bytes at {offset} failed: {e.Message}");
+            throw new FsException(Errno.EIO, $"{Name}: read at {offset} failed", e);
+        }
+    }
+
+    private void WriteRaw(long offset, ReadOnlySpan<byte> data)
+    {
+        try { _dev.Write(offset, data); }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            _log($"{Name}: write of {data.Length} bytes at {offset} failed: {e.Message}");
+            throw new FsException(Errno.EIO, $"{Name}: write at {offset} failed", e);
+        }
+    }
+
+    /// <summary>Reads any byte range, going through whole sectors at the edges.</summary>
+    public void ReadBytes(long offset, Span<byte> buffer)
+    {
+        int ss = _dev.SectorSize;
+        if (offset % ss == 0 && buffer.Length % ss == 0) { ReadRaw(offset, buffer); return; }
+        long start = offset / ss * ss;
+        long end = (offset + buffer.Length + ss - 1) / ss * ss;
+        var tmp = new byte[end - start];
+        ReadRaw(start, tmp);
+        tmp.AsSpan((int)(offset - start), buffer.Length).CopyTo(buffer);
+    }
+
+    /// <summary>Writes any byte range, reading back the partial sectors at its edges.</summary>
+    public void WriteBytes(long offset, ReadOnlySpan<byte> data)
+    {
+        int ss = _dev.SectorSize;
+        if (offset % ss == 0 && data.Length % ss == 0) { WriteRaw(offset, data); return; }
+        long start = offset / ss * ss;
+        long end = (offset + data.Length + ss - 1) / ss * ss;
+        long alignedStart = (offset + ss - 1) / ss * ss;
+        long alignedEnd = (offset + data.Length) / ss * ss;
+        if (alignedEnd - alignedStart >= 4 * ss)
+        {
+            // Large unaligned write: only the two edge sectors need read-modify-write.
+            WriteBytes(offset, data[..(int)(alignedStart - offset)]);
+            WriteRaw(alignedStart, data.Slice((int)(alignedStart - offset), (int)(alignedEnd - alignedStart)));
+            WriteBytes(alignedEnd, data[(int)(alignedEnd - offset)..]);
+            return;
+        }
+        var tmp = new byte[end - start];
+        ReadRaw(start, tmp.AsSpan(0, ss));
+        if (end - start > ss) ReadRaw(end - ss, tmp.AsSpan(tmp.Length - ss));
+        data.CopyTo(tmp.AsSpan((int)(offset - start)));
+        WriteRaw(start, tmp);
+    }
+
+    /// <summary>The clusters of a chain, as (first cluster, count) runs of neighbours.</summary>
+    public static IEnumerable<(int Index, uint Cluster, int Count)> Runs(List<uint> chain, int from, int to)
+    {
+        int i = from;
+        while (i < to)
+        {
+            int j = i + 1;
+            while (j < to && chain[j] == chain[j - 1] + 1) j++;
+            yield return (i, chain[i], j - i);
+            i = j;
+        }
+    }
+
+    public List<uint> WalkChain(uint first, long maxClusters, string owner) =>
+        Wrap(() => ClusterChain.Walk(Fat, first, maxClusters, Name, owner));
+
+    private T Wrap<T>(Func<T> f)
+    {
+        try { return f(); }
+        catch (FsException e) when (e.Errno == Errno.EUCLEAN) { _log(e.Message); throw; }
+    }
+
+    public long MaxDirectoryClusters => (long)DirectoryImage.MaxEntries * 32 / ClusterBytes;
+
+    public DirectoryImage LoadDirectory(FatNode dir)
+    {
+        if (dir.IsRoot && Geometry.Type != FatType.Fat32)
+        {
+            var data = new byte[Geometry.RootDirSectors * Geometry.BytesPerSector];
+            ReadBytes(Geometry.RootDirOffset, data);
+            return new DirectoryImage(data, [], Geometry.BytesPerSector, fixedRegion: true);
+        }
+        uint first = dir.IsRoot ? Geometry.Bpb.RootCluster : dir.FirstCluster;
+        if (first == 0) throw Corrupt("directory", $"'{dir.Name}' has no clusters");
+        var chain = dir.Chain ??= WalkChain(first, MaxDirectoryClusters, $"directory '{dir.Name}'");
+        var bytes = new byte[(long)chain.Count * ClusterBytes];
+        foreach (var (index, cluster, count) in Runs(chain, 0, chain.Count))
+            ReadBytes(Geometry.ClusterOffset(cluster), bytes.AsSpan(index * ClusterBytes, count * ClusterBytes));
+        return new DirectoryImage(bytes, chain, Geometry.BytesPerSector, fixedRegion: false);
+    }
+
+    public void MarkDirectoryDirty(FatNode dir) => _dirtyDirectories.Add(dir);
+
+    public void ForgetDirectory(FatNode dir) => _dirtyDirectories.Remove(dir);
+
+    /// <summary>File data is written as it comes; this orders the metadata behind it.</summary>
+    public void Flush()
+    {
+        if (ReadOnly) return;
+        Device(() => _dev.Flush());
+        var sectors = Fat.TakeDirtySectors();
+        if (sectors.Count > 0)
+        {
+            int bps = Geometry.BytesPerSector;
+            for (int copy = 0; copy < Geometry.Bpb.NumberOfFats; copy++)
+                foreach (int s in sectors)
+                    WriteRaw(Geometry.FatOffset(copy) + (long)s * bps, Fat.Raw.Slice(s * bps, bps));
+            WriteFsInfo();
+            Device(() => _dev.Flush());
+        }
+        if (_dirtyDirectories.Count > 0)
+        {
+            foreach (var dir in _dirtyDirectories) WriteDirectory(dir);
+            _dirtyDirectories.Clear();
+            Device(() => _dev.Flush());
+        }
+    }
+
+    private void WriteDirectory(FatNode dir)
+    {
+        var image = dir.Image;
+        if (image == null) return;
+        int bps = Geometry.BytesPerSector;
+        foreach (int s in image.TakeDirtySectors())
+        {
+            long offset;
+            if (image.FixedRegion) offset = Geometry.RootDirOffset + (long)s * bps;
+            else
+            {
+                long byteOffset = (long)s * bps;
+                uint cluster = image.Clusters[(int)(byteOffset / ClusterBytes)];
+                offset = Geometry.ClusterOffset(cluster) + byteOffset % ClusterBytes;
+            }
+            WriteRaw(offset, image.Data.Slice(s * bps, bps));
+        }
+    }
+
+    private void WriteFsInfo()
+    {
+        var b = Geometry.Bpb;
+        if (Geometry.Type != FatType.Fat32 || b.FsInfoSector == 0 || b.FsInfoSector >= b.ReservedSectors) return;
+        var sector = new byte[Geometry.BytesPerSector];
+        long offset = (long)b.FsInfoSector * Geometry.BytesPerSector;
+        ReadRaw(offset, sector);
+        // Keep the FSInfo sector's other bytes (boot signature at 510) as they are.
+        var info = new FsInfo(Fat.FreeCount, Fat.NextFreeHint);
+        var saved = sector[510..512];
+        info.WriteTo(sector);
+        saved.CopyTo(sector, 510);
+        WriteRaw(offset, sector);
+    }
+
+    /// <summary>Sets or clears the "not cleanly unmounted" marks: BPB Reserved1 bit 0 and, on FAT16/32, the
+    /// clean-shutdown bit of FAT[1].</summary>
+    public void SetDirty(bool dirty)
+    {
+        if (ReadOnly) return;
+        int flagOffset = Geometry.Bpb.TailOffset + 1;
+        byte old = _bootSector[flagOffset];
+        _bootSector[flagOffset] = (byte)(dirty ? old | 0x01 : old & ~0x01);
+        if (_bootSector[flagOffset] != old) WriteRaw(0, _bootSector);
+        uint cleanBit = Geometry.Type switch { FatType.Fat16 => 0x8000u, FatType.Fat32 => 0x08000000u, _ => 0u };
+        if (cleanBit != 0)
+        {
+            uint v = Fat.Get(1);
+            Fat.SetRaw(1, dirty ? v & ~cleanBit : v | cleanBit);
+        }
+        Flush();
+    }
+
+    public void Discard(long offset, long length)
+    {
+        try { _dev.Discard(offset, length); } catch (Exception) { /* discarding is advisory */ }
+    }
+
+    private void Device(Action a)
+    {
+        try { a(); }
+        catch (IOException e)
+        {
+            _log($"{Name}: device flush failed: {e.Message}");
+            throw new FsException(Errno.EIO, $"{Name}: flush failed", e);
+        }
+    }
+
+    public void DisposeDevice() => _dev.Dispose();
+}

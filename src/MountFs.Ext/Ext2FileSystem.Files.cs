@@ -1,0 +1,212 @@
+using MountFs.Vfs;
+
+namespace MountFs.Ext;
+
+// Open handles, file contents (read/write through the block map) and setattr (chmod/chown/truncate/utimens).
+public sealed partial class Ext2FileSystem
+{
+    private readonly Dictionary<ulong, uint> _handles = [];
+    private readonly Dictionary<uint, int> _openCounts = [];
+    private ulong _nextHandle = 1;
+    /// <summary>Blocks written per transaction by a large write: bounds dirty data held by one transaction.</summary>
+    private const int BlocksPerWriteTransaction = 256;
+
+    private ulong OpenHandle(uint ino)
+    {
+        ulong h = _nextHandle++;
+        _handles[h] = ino;
+        _openCounts[ino] = _openCounts.GetValueOrDefault(ino) + 1;
+        return h;
+    }
+
+    public ulong Open(ulong node, OpenFlags flags)
+    {
+        lock (_gate)
+        {
+            var inode = LiveInode(node);
+            if ((flags & OpenFlags.AccessMask) != OpenFlags.ReadOnly)
+            {
+                if (_readOnly) throw new FsException(Errno.EROFS);
+                if (inode.IsDirectory) throw new FsException(Errno.EISDIR);
+            }
+            return OpenHandle((uint)node);
+        }
+    }
+
+    public void Flush(ulong node, ulong handle) { }
+
+    public void Release(ulong node, ulong handle)
+    {
+        lock (_gate)
+        {
+            if (!_handles.Remove(handle, out uint ino)) return;
+            int left = _openCounts.GetValueOrDefault(ino) - 1;
+            if (left > 0) { _openCounts[ino] = left; return; }
+            _openCounts.Remove(ino);
+            if (_readOnly || _disposed) return;
+            var inode = ReadInode(ino);
+            if (inode.LinksCount != 0 || inode.Mode == 0) return;
+            using var tx = Begin();
+            RemoveOrphan(tx, ino, inode);
+            Evict(tx, ino, ReadInode(ino));
+            tx.Commit();
+            AfterCommit();
+        }
+    }
+
+    public void Fsync(ulong node, ulong handle, bool dataOnly) => SyncFileSystem();
+
+    public int Read(ulong node, ulong handle, long offset, Span<byte> buffer)
+    {
+        lock (_gate)
+        {
+            uint ino = (uint)node;
+            var inode = LiveInode(node);
+            if (inode.IsDirectory) throw new FsException(Errno.EISDIR);
+            if (!inode.IsRegular && !inode.IsSymlink) throw new FsException(Errno.EINVAL);
+            if (offset < 0) throw new FsException(Errno.EINVAL);
+            long size = inode.Size;
+            if (offset >= size || buffer.Length == 0) return 0;
+            int total = (int)Math.Min(buffer.Length, size - offset);
+            int bs = _geo.BlockSize;
+            byte[]? scratch = null;
+            int done = 0;
+            while (done < total)
+            {
+                long pos = offset + done;
+                long fb = pos / bs;
+                int within = (int)(pos % bs);
+                int n = Math.Min(bs - within, total - done);
+                uint pb = MapBlock(ino, inode, fb);
+                var dest = buffer.Slice(done, n);
+                if (pb == 0) dest.Clear();
+                else if (_cache.TryPeek(pb, out var cached)) cached.AsSpan(within, n).CopyTo(dest);
+                else if (within == 0 && n == bs) _cache.ReadUncached(pb, dest);
+                else
+                {
+                    scratch ??= new byte[bs];
+                    _cache.ReadUncached(pb, scratch);
+                    scratch.AsSpan(within, n).CopyTo(dest);
+                }
+                done += n;
+            }
+            return total;
+        }
+    }
+
+    public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            uint ino = (uint)node;
+            var inode = LiveInode(node);
+            if (inode.IsDirectory) throw new FsException(Errno.EISDIR);
+            if (!inode.IsRegular) throw new FsException(Errno.EINVAL);
+            if (offset < 0) throw new FsException(Errno.EINVAL);
+            if (_readOnly) throw new FsException(Errno.EROFS);
+            if (data.Length == 0) return 0;
+            long end = offset + data.Length;
+            if (end > Capabilities.MaxFileSize || end < 0) throw new FsException(Errno.EFBIG);
+            CheckSpaceFor(ino, inode, offset, end);
+            int bs = _geo.BlockSize;
+            int done = 0;
+            while (done < data.Length)
+            {
+                using var tx = Begin();
+                inode = ReadInode(ino);
+                for (int blocks = 0; blocks < BlocksPerWriteTransaction && done < data.Length; blocks++)
+                {
+                    long pos = offset + done;
+                    long fb = pos / bs;
+                    int within = (int)(pos % bs);
+                    int n = Math.Min(bs - within, data.Length - done);
+                    uint pb = MapOrAllocate(tx, ino, inode, fb, out bool fresh);
+                    var buf = fresh || (within == 0 && n == bs) ? tx.Create(pb, BlockKind.Data) : tx.Modify(pb, BlockKind.Data);
+                    data.Slice(done, n).CopyTo(buf.AsSpan(within));
+                    done += n;
+                }
+                long newEnd = offset + done;
+                if (newEnd > inode.Size) SetSize(tx, inode, newEnd);
+                var now = Timestamp.Now;
+                SetTimes(inode, null, now, now);
+                WriteInode(tx, ino, inode);
+                tx.Commit();
+                AfterCommit();
+            }
+            return data.Length;
+        }
+    }
+
+    /// <summary>ENOSPC before anything changes when the write cannot fit (holes to fill plus their indirect blocks).</summary>
+    private void CheckSpaceFor(uint ino, Inode inode, long offset, long end)
+    {
+        long free = 0;
+        foreach (var g in _groups) free += g.FreeBlocksCount;
+        int bs = _geo.BlockSize;
+        long first = offset / bs, last = (end - 1) / bs;
+        long span = last - first + 1;
+        long worst = span + span / _geo.PointersPerBlock + 3;
+        if (worst <= free) return;
+        long holes = 0;
+        for (long fb = first; fb <= last; fb++) if (MapBlock(ino, inode, fb) == 0) holes++;
+        if (holes > 0 && holes + holes / _geo.PointersPerBlock + 3 > free)
+            throw new FsException(Errno.ENOSPC, $"{_image}: no space for {holes} more blocks");
+    }
+
+    private void SetSize(Transaction tx, Inode inode, long size)
+    {
+        inode.Size = size;
+        if (size > int.MaxValue && !_sb.HasRoCompat(RoCompatFeatures.LargeFile))
+        {
+            var sb = SuperForWrite(tx);
+            sb.FeatureRoCompat |= RoCompatFeatures.LargeFile;
+        }
+    }
+
+    public NodeAttributes SetAttributes(ulong node, SetAttributes changes, ulong? handle = null)
+    {
+        lock (_gate)
+        {
+            uint ino = (uint)node;
+            var inode = LiveInode(node);
+            using var tx = Begin();
+            var now = Timestamp.Now;
+            if (changes.Mode is { } mode) inode.Mode = (ushort)(inode.FileType | (mode & UnixFileMode.PermissionMask));
+            if (changes.Uid is { } uid) inode.Uid = uid;
+            if (changes.Gid is { } gid) inode.Gid = gid;
+            if (changes.Size is { } size)
+            {
+                if (inode.IsDirectory) throw new FsException(Errno.EISDIR);
+                if (!inode.IsRegular) throw new FsException(Errno.EINVAL);
+                if (size < 0) throw new FsException(Errno.EINVAL);
+                if (size > Capabilities.MaxFileSize) throw new FsException(Errno.EFBIG);
+                if (size < inode.Size) Shrink(tx, ino, inode, size);
+                else if (size > inode.Size) SetSize(tx, inode, size);
+                SetTimes(inode, null, now, null);
+            }
+            if (changes.Atime is { } at) SetTimes(inode, at.Resolve(), null, null);
+            if (changes.Mtime is { } mt) SetTimes(inode, null, mt.Resolve(), null);
+            SetTimes(inode, null, null, changes.Ctime ?? now);
+            WriteInode(tx, ino, inode);
+            tx.Commit();
+            AfterCommit();
+            return Attributes(ino, inode);
+        }
+    }
+
+    /// <summary>Truncates to <paramref name="size"/>: frees blocks past it and zeroes the tail of the last kept block,
+    /// so a later extension reads zeros there.</summary>
+    private void Shrink(Transaction tx, uint ino, Inode inode, long size)
+    {
+        int bs = _geo.BlockSize;
+        long keep = (size + bs - 1) / bs;
+        TruncateBlocks(tx, ino, inode, keep);
+        int tail = (int)(size % bs);
+        if (tail != 0)
+        {
+            uint pb = MapBlock(ino, inode, size / bs);
+            if (pb != 0) tx.Modify(pb, BlockKind.Data).AsSpan(tail).Clear();
+        }
+        inode.Size = size;
+    }
+}

@@ -1,0 +1,2 @@
+// System.IO.UnixFileMode (implicit usings) collides with the contract's mode helper; the contract's wins here.
+global using UnixFileMode = MountFs.Vfs.UnixFileMode;

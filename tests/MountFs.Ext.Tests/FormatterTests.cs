@@ -1,0 +1,53 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Ext.Tests;
+
+public class FormatterTests
+{
+    [SkippableTheory]
+    [InlineData(1024, 8L << 20)]
+    [InlineData(2048, 64L << 20)]
+    [InlineData(4096, 200L << 20)]
+    [InlineData(1024, 300L << 20)]
+    public void Mkfs_output_passes_e2fsck(int blockSize, long size)
+    {
+        Skip.IfNot(ExternalTool.Exists("e2fsck"), "e2fsck not installed");
+        using var dir = new ScratchDir();
+        string img = Path.Combine(dir.Path, "fs.img");
+        using (var dev = FileBlockDevice.Create(img, size))
+            new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = blockSize, Label = "ours" });
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+        string dump = ExternalTool.Run("dumpe2fs", "-h", img).Out;
+        Assert.Contains("Filesystem volume name:   ours", dump);
+        Assert.Contains($"Block size:               {blockSize}", dump);
+    }
+
+    [Fact]
+    public void Mkfs_refuses_a_tiny_device_naming_the_minimum()
+    {
+        using var dev = new MemoryBlockDevice(16 * 1024);
+        var e = Assert.Throws<FsException>(() => new Ext2Formatter().Format(dev, new FormatOptions()));
+        Assert.Equal(Errno.EINVAL, e.Errno);
+        Assert.Contains("minimum is", e.Message);
+    }
+
+    [Fact]
+    public void Mkfs_honours_inode_count_and_reserved_percent_and_reports_progress()
+    {
+        using var dev = new MemoryBlockDevice(32L << 20);
+        var reports = new List<double>();
+        new Ext2Formatter().Format(dev, new FormatOptions { InodeCount = 1000, ReservedPercent = 10, Progress = new SyncProgress(reports.Add) });
+        var sb = SuperBlock.Read(dev.Contents.Slice(1024, 1024));
+        Assert.InRange(sb.InodesCount, 1000u, 1100u);
+        Assert.Equal(sb.BlocksCount / 10, sb.ReservedBlocksCount);
+        Assert.Equal(1.0, reports[^1]);
+        Assert.True(reports.Count > 1);
+    }
+
+    private sealed class SyncProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Prepares a machine for MountFs: the system tools tests compare against, FUSE and loop devices,
+# a restored and built solution, and `mountfs` on the PATH. Safe to run again.
+set -euo pipefail
+repo="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+cd "$repo"
+
+packages=(fuse3 e2fsprogs dosfstools mtools fuse2fs fusefat fio fdisk gdisk)
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "setup: system packages present"
+fi
+
+# Kernel pieces the mount and interop tests use; containers may not allow loading them, which is fine.
+as_root modprobe fuse 2>/dev/null || true
+as_root modprobe loop 2>/dev/null || true
+[[ -e /dev/fuse ]] || echo "setup: note: /dev/fuse is absent; FUSE tests will be skipped"
+
+echo "setup: restoring and building"
+dotnet restore MountFs.sln -v q
+dotnet build MountFs.sln -c Release --no-restore -v q -nologo
+
+# Builds the tool itself (scripts/mountfs rebuilds only when sources change) and puts it on the PATH.
+"$repo/scripts/mountfs" --version >/dev/null
+if [[ -w /usr/local/bin ]]; then
+    ln -sfn "$repo/scripts/mountfs" /usr/local/bin/mountfs
+    echo "setup: mountfs -> /usr/local/bin/mountfs"
+else
+    echo "setup: note: cannot write /usr/local/bin; run $repo/scripts/mountfs directly"
+fi
+echo "setup: done"

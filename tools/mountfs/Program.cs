@@ -1,4 +1,7 @@
 using System.CommandLine;
+using MountFs.Ext;
+using MountFs.Fat;
+using MountFs.Memory;
 using MountFs.Tool.Commands;
 using MountFs.Vfs;
 
@@ -20,6 +23,9 @@ public static class Program
     /// <summary>Every layout this build knows, in the order images are probed (no reflection: add new layouts here).</summary>
     public static LayoutRegistry CreateRegistry() => new(new IFileSystemLayout[]
     {
+        new Ext2Layout(),
+        new FatLayout(),
+        new MemoryLayout(),
     });
 
     /// <summary>The command tree. A new command is one file under Commands/ and one line here.</summary>

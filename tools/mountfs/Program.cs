@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using MountFs.Ext;
 using MountFs.Fat;
 using MountFs.Memory;
@@ -29,9 +30,15 @@ public static class Program
     });
 
     /// <summary>The command tree. A new command is one file under Commands/ and one line here.</summary>
-    public static RootCommand CreateRootCommand(ToolContext context)
+    public static Command CreateRootCommand(ToolContext context)
     {
-        var root = new RootCommand("MountFs: create, check, inspect and copy files in file-system images (ext2, FAT, ...).");
+        // A plain Command named "mountfs" rather than RootCommand, whose name is the host process's
+        // (testhost under the test runner); help and version are added as RootCommand would.
+        var root = new Command("mountfs", "MountFs: create, check, inspect and copy files in file-system images (ext2, FAT, ...).")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         Command[] commands =
         [
             InfoCommand.Create(context),
@@ -85,7 +92,7 @@ public static class Program
     {
         var names = new List<string>();
         for (var r = result.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
-            names.Insert(0, r.Command is RootCommand ? "mountfs" : r.Command.Name);
+            names.Insert(0, r.Command.Name);
         return string.Join(' ', names);
     }
 }

@@ -1,0 +1,79 @@
+using System.Text.RegularExpressions;
+
+namespace MountFs.Cli.Tests;
+
+public sealed class InfoCommandTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private static string Field(CliResult result, string key)
+    {
+        var match = Regex.Match(result.Out, $"^{Regex.Escape(key)}:\\s+(.*)$", RegexOptions.Multiline);
+        Assert.True(match.Success, $"no '{key}:' line in\n{result.Out}");
+        return match.Groups[1].Value.Trim();
+    }
+
+    [Fact]
+    public void Sparse_image_shows_size_and_small_allocation()
+    {
+        string image = _cli.PathOf("sparse.img");
+        using (var file = File.Create(image))
+        {
+            file.SetLength(64L << 20);
+            file.Position = 10L << 20;
+            file.Write(new byte[8192].Select(_ => (byte)0xAB).ToArray());
+        }
+        var result = _cli.Ok("info", image);
+        Assert.StartsWith("67108864 bytes", Field(result, "Size"));
+        long allocated = long.Parse(Field(result, "Allocated").Split(' ')[0]);
+        Assert.InRange(allocated, 8192, 4L << 20);
+        Assert.Contains("sparse", Field(result, "Allocated"));
+        Assert.Equal("none recognised", Field(result, "File system"));
+    }
+
+    [SkippableFact]
+    public void Recognises_an_image_made_by_mke2fs()
+    {
+        ExternalTool.SkipUnless("mke2fs");
+        string image = _cli.PathOf("ext2.img");
+        var (code, output) = ExternalTool.Run("mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-N", "2048", image, "32M");
+        Assert.True(code == 0, output);
+        var result = _cli.Ok("info", image);
+        Assert.Equal("ext2", Field(result, "File system"));
+        Assert.Equal("4096", Field(result, "Block size"));
+        Assert.StartsWith("2048 total", Field(result, "Inodes"));
+    }
+
+    [SkippableFact]
+    public void Recognises_an_image_made_by_mkfs_fat()
+    {
+        ExternalTool.SkipUnless("mkfs.fat");
+        string image = _cli.PathOf("fat.img");
+        var (code, output) = ExternalTool.Run("mkfs.fat", "-C", "-F", "16", image, "32768");
+        Assert.True(code == 0, output);
+        var result = _cli.Ok("info", image);
+        Assert.Equal("fat", Field(result, "File system"));
+        Assert.Contains("case-insensitive", Field(result, "Features"));
+    }
+
+    [Fact]
+    public void Missing_image_is_one_clear_line_and_exit_1()
+    {
+        string image = _cli.PathOf("nothing-here.img");
+        var result = _cli.Run("info", image);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal([$"mountfs: {image}: No such file or directory"], result.ErrorLines);
+        Assert.Equal("", result.Out);
+    }
+
+    [Fact]
+    public void Directory_is_not_an_image()
+    {
+        var result = _cli.Run("info", _cli.Directory);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("is a directory", result.Error);
+    }
+}

@@ -49,6 +49,7 @@ public static class Program
             CpCommand.Create(context),
             MkdirCommand.Create(context),
             RmCommand.Create(context),
+            MountCommand.Create(context), UnmountCommand.Create(context),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
         return root;
@@ -58,7 +59,7 @@ public static class Program
     public static int Run(string[] args, ToolContext context)
     {
         var root = CreateRootCommand(context);
-        var result = root.Parse(args);
+        var result = root.Parse(MountCommand.AsMountHelper(args, root.Subcommands.SelectMany(c => c.Aliases.Append(c.Name))));
         if (result.Errors.Count > 0)
         {
             string name = CommandPath(result);

@@ -36,12 +36,16 @@ public sealed class FatFormatter : IFileSystemFormatter
             throw new FsException(Errno.EINVAL, $"sectors per cluster must be a power of two from 1 to 128, not {uc}");
         bool byUser = sizeFat != null;
         long numSectors = Math.Min(deviceLength / sectorSize, uint.MaxValue);
+        if (numSectors < 64) throw new FsException(Errno.EINVAL, $"{deviceLength} bytes is too small for a FAT file system");
 
         ushort spt = 63, heads = 255;
         byte media = 0xF8;
         int clusterSize = 4;
         int rootEntries = 512;
         if (deviceLength < 512L << 20) { spt = 32; heads = 64; }
+        // mkfs.fat takes a track geometry for image files too (32 sectors per track up to 256 MiB, then 63)
+        // and uses whole tracks only.
+        if (numSectors > 524288) spt = 63;
         switch (deviceLength / 1024)
         {
             case 360: spt = 9; heads = 2; media = 0xFD; clusterSize = 2; rootEntries = 112; break;
@@ -50,6 +54,8 @@ public sealed class FatFormatter : IFileSystemFormatter
             case 1440: spt = 18; heads = 2; media = 0xF0; clusterSize = 1; rootEntries = 224; break;
             case 2880: spt = 36; heads = 2; media = 0xF0; clusterSize = 2; rootEntries = 224; break;
         }
+        bool floppy = deviceLength / 1024 is 360 or 720 or 1200 or 1440 or 2880;
+        if (!floppy) numSectors = numSectors / spt * spt;
         if (sizeFat == null && deviceLength >= 512L << 20) sizeFat = 32;
         if (sizeFat == 32)
         {
@@ -103,7 +109,7 @@ public sealed class FatFormatter : IFileSystemFormatter
                     12 => "FAT12 holds at most 4084 clusters: use a smaller image, larger clusters (-c) or FAT16/FAT32",
                     16 => "FAT16 needs 4085..65524 clusters: use FAT12 for small images, FAT32 for large ones, or another -c",
                     32 => "FAT32 needs at least 65525 clusters (about 33 MiB with 512-byte clusters): use a larger image, a smaller -c, or FAT12/16",
-                    _ => "try another cluster size (-c)",
+                    _ => userCluster == null ? "the device is too small" : "try another cluster size (-c)",
                 };
                 throw new FsException(Errno.EINVAL, $"{what} cannot be made on {deviceLength} bytes{(userCluster != null ? $" with {userCluster} sectors per cluster" : "")}: {hint}");
             }

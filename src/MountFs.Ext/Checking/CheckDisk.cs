@@ -1,0 +1,108 @@
+using MountFs.Blocks;
+
+namespace MountFs.Ext.Checking;
+
+/// <summary>
+/// The checker's view of the device: block reads and a private overlay of changed blocks. Every repair lands in the
+/// overlay first, so a read-only check (-n) follows the same code path and simply never flushes, and a preen that
+/// meets a problem it may not fix can drop everything it changed.
+/// </summary>
+/// <remarks>Block numbers are checked against the file system's block count and the device length before any
+/// device call, so garbage pointers can never make the checker read or write outside the image.</remarks>
+internal sealed class CheckDisk
+{
+    private const int CleanCacheLimit = 4096;
+    private readonly IBlockDevice _device;
+    private readonly Dictionary<uint, byte[]> _dirty = [];
+    private readonly Dictionary<uint, byte[]> _clean = [];
+
+    public CheckDisk(IBlockDevice device, int blockSize, uint blocksCount)
+    {
+        _device = device;
+        BlockSize = blockSize;
+        BlocksCount = blocksCount;
+    }
+
+    public int BlockSize { get; }
+
+    /// <summary>Blocks addressable on this device under the current superblock (shrinks when a truncated image is repaired).</summary>
+    public uint BlocksCount { get; set; }
+
+    public bool HasChanges => _dirty.Count > 0;
+
+    public bool InRange(uint block) => block < BlocksCount && (long)(block + 1) * BlockSize <= _device.Length;
+
+    /// <summary>The block's current contents (overlay first); callers must not modify the returned array.</summary>
+    public byte[] Read(uint block)
+    {
+        if (_dirty.TryGetValue(block, out var d)) return d;
+        if (_clean.TryGetValue(block, out var c)) return c;
+        if (!InRange(block)) throw new CheckAbortedException($"block {block} lies outside the file system");
+        var data = new byte[BlockSize];
+        _device.Read((long)block * BlockSize, data);
+        if (_clean.Count >= CleanCacheLimit) _clean.Clear();
+        _clean[block] = data;
+        return data;
+    }
+
+    /// <summary>Reads <paramref name="count"/> consecutive blocks in one device request, overlay applied.</summary>
+    public byte[] ReadRange(uint first, int count)
+    {
+        if (count <= 0 || !InRange(first) || !InRange(first + (uint)count - 1))
+            throw new CheckAbortedException($"blocks {first}+{count} lie outside the file system");
+        var data = new byte[(long)count * BlockSize];
+        _device.Read((long)first * BlockSize, data);
+        for (int i = 0; i < count; i++)
+            if (_dirty.TryGetValue(first + (uint)i, out var d)) d.CopyTo(data, (long)i * BlockSize);
+        return data;
+    }
+
+    /// <summary>A writable copy of the block in the overlay; the change reaches the device only at <see cref="Flush"/>.</summary>
+    public byte[] Modify(uint block)
+    {
+        if (_dirty.TryGetValue(block, out var d)) return d;
+        var copy = (byte[])Read(block).Clone();
+        _clean.Remove(block);
+        _dirty[block] = copy;
+        return copy;
+    }
+
+    /// <summary>A block whose old contents do not matter (a freshly allocated one), zeroed in the overlay.</summary>
+    public byte[] Overwrite(uint block)
+    {
+        if (!InRange(block)) throw new CheckAbortedException($"block {block} lies outside the file system");
+        var data = new byte[BlockSize];
+        _clean.Remove(block);
+        _dirty[block] = data;
+        return data;
+    }
+
+    public void Discard()
+    {
+        _dirty.Clear();
+        _clean.Clear();
+    }
+
+    /// <summary>Writes every changed block in block order, then a device flush.</summary>
+    public void Flush()
+    {
+        foreach (var (block, data) in _dirty.OrderBy(kv => kv.Key))
+        {
+            long offset = (long)block * BlockSize;
+            if (offset + BlockSize > _device.Length) throw new CheckAbortedException($"refusing to write block {block} past the device end");
+            if (offset % _device.SectorSize == 0 && BlockSize % _device.SectorSize == 0)
+            {
+                _device.Write(offset, data);
+                continue;
+            }
+            // A sector larger than the block: read-modify-write the covering sector.
+            long start = offset / _device.SectorSize * _device.SectorSize;
+            var sector = new byte[_device.SectorSize];
+            _device.Read(start, sector);
+            data.CopyTo(sector, (int)(offset - start));
+            _device.Write(start, sector);
+        }
+        _device.Flush();
+        _dirty.Clear();
+    }
+}

@@ -1,0 +1,384 @@
+using System.Buffers.Binary;
+
+namespace MountFs.Ext.Checking;
+
+/// <summary>
+/// Pass 1: every inode in every inode table. An inode is in use when its link count is non-zero (as e2fsck decides;
+/// the bitmap is only compared in pass 5). Checks mode, flags, sizes, i_blocks, symlinks, devices, the extended
+/// attribute block and every block pointer; builds the map of used blocks (metadata first), notes blocks claimed
+/// twice for <see cref="DuplicateBlockPass"/>, and records each directory's blocks for pass 2.
+/// </summary>
+internal static class InodePass
+{
+    private const int MaxIllegalBlocks = 12;
+    private const uint ExtAttrMagic = 0xEA020000;
+
+    public static void Run(CheckSession s)
+    {
+        s.Say("Pass 1: Checking inodes, blocks, and sizes");
+        MarkMetadata(s);
+        var walker = new BlockTreeWalker(s.Disk, s.Geo.FirstDataBlock);
+        var xattrRefs = new Dictionary<uint, int>();
+        var geo = s.Geo;
+        for (int g = 0; g < geo.GroupCount; g++)
+        {
+            byte[] table = s.Disk.ReadRange(s.Groups[g].InodeTable, geo.InodeTableBlocks);
+            for (int i = 0; i < geo.InodesPerGroup; i++)
+            {
+                uint ino = (uint)g * geo.InodesPerGroup + (uint)i + 1;
+                var inode = Inode.Read(table.AsSpan(i * geo.InodeSize, geo.InodeSize));
+                CheckInode(s, ino, inode, walker, xattrRefs);
+            }
+        }
+        CheckAttributeRefcounts(s, xattrRefs);
+    }
+
+    /// <summary>Superblock copies, descriptor tables, reserved GDT blocks, bitmaps and inode tables.</summary>
+    private static void MarkMetadata(CheckSession s)
+    {
+        var geo = s.Geo;
+        void Mark(uint b)
+        {
+            if (b >= geo.BlocksCount) return;
+            s.Metadata[(int)b] = true;
+            s.BlockUsed[(int)b] = true;
+        }
+        for (int g = 0; g < geo.GroupCount; g++)
+        {
+            uint first = geo.GroupFirstBlock(g);
+            for (int i = 0; i < geo.SuperBlockOverhead(g); i++) Mark(first + (uint)i);
+            var d = s.Groups[g];
+            Mark(d.BlockBitmap);
+            Mark(d.InodeBitmap);
+            for (int i = 0; i < geo.InodeTableBlocks; i++) Mark(d.InodeTable + (uint)i);
+        }
+    }
+
+    /// <summary>Marks a block used; a second claim on it is recorded for pass 1B.</summary>
+    private static void Claim(CheckSession s, uint block)
+    {
+        if (!s.BlockUsed[(int)block])
+        {
+            s.BlockUsed[(int)block] = true;
+            return;
+        }
+        s.DuplicateClaims[block] = s.DuplicateClaims.TryGetValue(block, out int n) ? n + 1 : 2;
+    }
+
+    private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs)
+    {
+        var sb = s.Sb;
+        if (ino < sb.FirstInode && ino != 2)
+        {
+            CheckReservedInode(s, ino, inode, walker);
+            return;
+        }
+        if (inode.LinksCount == 0) return;
+        bool dirty = false;
+        if (ino == 2 && !inode.IsDirectory)
+        {
+            s.Fix($"Root inode is not a directory (mode 0{inode.Mode:o}); clearing it.");
+            s.ClearInode(ino, inode);
+            return;
+        }
+        if (inode.Dtime != 0)
+        {
+            s.Fix($"Inode {ino} is in use, but has dtime set.", preenSafe: true);
+            inode.Dtime = 0;
+            dirty = true;
+        }
+        if ((inode.Flags & (Inode.ExtentsFlag | Inode.InlineDataFlag)) != 0)
+        {
+            s.Fix($"Inode {ino} has the extents or inline-data flag set on a file system without those features; clearing the inode.");
+            s.ClearInode(ino, inode);
+            return;
+        }
+        if ((inode.Flags & Inode.IndexFlag) != 0 && (!inode.IsDirectory || !sb.HasCompat(CompatFeatures.DirIndex)))
+        {
+            s.Fix($"Inode {ino} has INDEX_FL set but is not an indexed directory; clearing the flag.", preenSafe: true);
+            inode.Flags &= ~Inode.IndexFlag;
+            dirty = true;
+        }
+        if (inode.FragmentAddress != 0)
+        {
+            s.Fix($"i_faddr for inode {ino} is {inode.FragmentAddress}, should be zero.", preenSafe: true);
+            inode.FragmentAddress = 0;
+            dirty = true;
+        }
+        if (inode.IsDirectory && inode.SizeHigh != 0)
+        {
+            s.Fix($"i_size_high for directory inode {ino} is {inode.SizeHigh}, should be zero.", preenSafe: true);
+            inode.SizeHigh = 0;
+            dirty = true;
+        }
+
+        uint type = inode.FileType;
+        bool isSpecial = type is 0x2000 or 0x6000 or 0x1000 or 0xC000;
+        bool walk;
+        if (type is 0x4000 or 0x8000) walk = true;
+        else if (type == 0xA000)
+        {
+            string? why = SymlinkProblem(s, inode);
+            if (why != null)
+            {
+                s.Fix($"Symlink inode {ino} is invalid ({why}); clearing it.");
+                s.ClearInode(ino, inode);
+                return;
+            }
+            walk = inode.Size >= Inode.FastSymlinkMax;
+        }
+        else if (isSpecial)
+        {
+            for (int i = 4; i < Inode.BlockPointers; i++)
+            {
+                if (inode.Block(i) == 0) continue;
+                s.Fix($"Special file inode {ino} has block pointers set; clearing the inode.");
+                s.ClearInode(ino, inode);
+                return;
+            }
+            if (inode.Size != 0)
+            {
+                s.Fix($"Special (device/socket/fifo) inode {ino} has non-zero size {inode.Size}.", preenSafe: true);
+                inode.Size = 0;
+                dirty = true;
+            }
+            walk = false;
+        }
+        else
+        {
+            s.Fix($"Inode {ino} has an invalid mode (0{inode.Mode:o}); clearing it.");
+            s.ClearInode(ino, inode);
+            return;
+        }
+        if ((isSpecial || type == 0xA000) && (inode.Flags & (Inode.ImmutableFlag | Inode.AppendFlag)) != 0)
+        {
+            s.Fix($"Special inode {ino} has the immutable or append-only flag set.", preenSafe: true);
+            inode.Flags &= ~(Inode.ImmutableFlag | Inode.AppendFlag);
+            dirty = true;
+        }
+
+        // Block pointers: collected first, committed to the used map only if the inode survives.
+        var claims = new List<uint>();
+        var dataBlocks = new SortedDictionary<long, uint>();
+        var seenIndirect = new HashSet<uint>();
+        int illegal = 0;
+        long lastLogical = -1;
+        bool isDir = inode.IsDirectory;
+        long maxDirBlocks = 1L << (21 - (int)sb.LogBlockSize);
+        if (walk)
+        {
+            walker.Walk(inode, p =>
+            {
+                string? why = null;
+                if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount) why = "outside the file system";
+                else if (s.Metadata[(int)p.Block]) why = "inside file-system metadata";
+                else if (p.Level != PointerLevel.Data && !seenIndirect.Add(p.Block)) why = "an indirect block used twice by the inode";
+                else if (p.Level == PointerLevel.Data && isDir && p.Logical >= maxDirBlocks) why = "past the largest directory size";
+                else if (type == 0xA000 && p.Logical > 0) why = "past a symlink's only block";
+                if (why != null)
+                {
+                    if (++illegal > MaxIllegalBlocks)
+                    {
+                        walker.Stop = true;
+                        return p.Block;
+                    }
+                    s.Fix($"Illegal block #{p.Logical} ({p.Block}, {p.Level}) in inode {ino}: {why}; cleared.");
+                    return 0;
+                }
+                claims.Add(p.Block);
+                if (p.Level == PointerLevel.Data)
+                {
+                    dataBlocks[p.Logical] = p.Block;
+                    lastLogical = Math.Max(lastLogical, p.Logical);
+                }
+                return p.Block;
+            });
+            if (illegal > MaxIllegalBlocks)
+            {
+                s.Fix($"Too many illegal blocks in inode {ino}; clearing the inode.");
+                s.ClearInode(ino, inode);
+                return;
+            }
+            dirty |= walker.InodeChanged;
+        }
+        if (isDir && dataBlocks.Count == 0)
+        {
+            s.Fix($"Directory inode {ino} has no data blocks; clearing it.");
+            s.ClearInode(ino, inode);
+            return;
+        }
+        foreach (uint b in claims) Claim(s, b);
+        long counted = claims.Count;
+
+        if (inode.FileAcl != 0)
+        {
+            if (CheckAttributeBlock(s, ino, inode, xattrRefs)) counted++;
+            else dirty = true;
+        }
+
+        int bs = s.BlockSize;
+        long size = inode.Size;
+        bool badSize = false;
+        if (isDir)
+        {
+            long nblock = size / bs;
+            if (size % bs != 0) badSize = true;
+            else if (nblock > lastLogical + 1) badSize = true;
+            else if (nblock < lastLogical + 1 && lastLogical + 1 - nblock > sb.PreallocDirBlocks) badSize = true;
+        }
+        else if (type == 0x8000)
+        {
+            if (lastLogical >= 0 && size < lastLogical * bs) badSize = true;
+            else if (size > s.Geo.MaxFileBlocks * bs) badSize = true;
+        }
+        if (badSize)
+        {
+            long fixedSize = (lastLogical + 1) * bs;
+            s.Fix($"Inode {ino}, i_size is {size}, should be {fixedSize}.", preenSafe: true);
+            inode.Size = fixedSize;
+            dirty = true;
+        }
+        if (type == 0x8000 && inode.Size >= 1L << 31 && !sb.HasRoCompat(RoCompatFeatures.LargeFile))
+        {
+            s.Fix("File system has large files but the large_file feature is not set.", preenSafe: true);
+            sb.FeatureRoCompat |= RoCompatFeatures.LargeFile;
+        }
+        ulong expectedBlocks = (ulong)counted * (ulong)(bs / 512);
+        if (inode.Blocks512 != expectedBlocks)
+        {
+            s.Fix($"Inode {ino}, i_blocks is {inode.Blocks512}, should be {expectedBlocks}.", preenSafe: true);
+            inode.Blocks512 = expectedBlocks;
+            dirty = true;
+        }
+        if (dirty) s.WriteInode(ino, inode);
+
+        s.InodeUsed[(int)ino] = true;
+        s.InodeType[ino] = DirectoryEntry.FileTypeOf(inode.Mode);
+        if (isDir)
+        {
+            var info = new DirectoryInfo(ino);
+            long blocks = Math.Max(lastLogical + 1, inode.Size / bs);
+            for (long l = 0; l < blocks; l++) info.Blocks.Add(dataBlocks.TryGetValue(l, out uint b) ? b : 0);
+            s.Directories[ino] = info;
+        }
+    }
+
+    /// <summary>Inodes below s_first_ino: always counted as in use; only 1 (bad blocks), 5 and 7 may own blocks on ext2.</summary>
+    private static void CheckReservedInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker)
+    {
+        s.InodeUsed[(int)ino] = true;
+        if (ino == 7 && s.Sb.HasCompat(CompatFeatures.ResizeInode))
+        {
+            uint dind = inode.Block(Inode.DoubleIndirect);
+            if (dind >= s.Geo.FirstDataBlock && dind < s.Geo.BlocksCount) Claim(s, dind);
+            return;
+        }
+        bool journal = ino == s.Sb.JournalInode && s.Sb.HasCompat(CompatFeatures.HasJournal);
+        bool badMode = ino switch
+        {
+            5 => inode.IsDirectory,
+            7 => inode.Mode != 0 && !inode.IsRegular,
+            _ => !journal && inode.Mode != 0,
+        };
+        if (badMode)
+        {
+            s.Fix($"Reserved inode {ino} has a bad mode (0{inode.Mode:o}).", preenSafe: true);
+            inode.Mode = 0;
+            s.WriteInode(ino, inode);
+        }
+        if (ino != 1 && !inode.IsRegular && !inode.IsDirectory) return;
+        var claims = new List<uint>();
+        walker.Walk(inode, p =>
+        {
+            if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount || s.Metadata[(int)p.Block])
+            {
+                s.Fix($"Illegal block {p.Block} in reserved inode {ino}; cleared.");
+                return 0;
+            }
+            claims.Add(p.Block);
+            return p.Block;
+        });
+        if (walker.InodeChanged) s.WriteInode(ino, inode);
+        foreach (uint b in claims) Claim(s, b);
+    }
+
+    /// <summary>e2fsck's rules: fast when shorter than i_block, the target NUL-free and exactly i_size long.</summary>
+    private static string? SymlinkProblem(CheckSession s, Inode inode)
+    {
+        long size = inode.Size;
+        if (size == 0 || inode.SizeHigh != 0) return "bad size";
+        if ((inode.Flags & Inode.IndexFlag) != 0) return "INDEX_FL set";
+        ReadOnlySpan<byte> target;
+        if (size < Inode.FastSymlinkMax)
+        {
+            target = inode.BlockArea;
+        }
+        else
+        {
+            for (int i = 1; i < Inode.BlockPointers; i++) if (inode.Block(i) != 0) return "more than one block";
+            uint b = inode.Block(0);
+            if (b < s.Geo.FirstDataBlock || b >= s.Geo.BlocksCount) return "block out of range";
+            target = s.Disk.Read(b);
+        }
+        int len = target.IndexOf((byte)0);
+        if (len < 0) len = target.Length;
+        if (len >= target.Length) return "target not terminated";
+        if (len != size) return $"target length {len} differs from i_size {size}";
+        return null;
+    }
+
+    /// <summary>Validates the extended-attribute block; true when kept (counted in i_blocks), false when cleared.</summary>
+    private static bool CheckAttributeBlock(CheckSession s, uint ino, Inode inode, Dictionary<uint, int> refs)
+    {
+        uint b = inode.FileAcl;
+        string? why = null;
+        if (!s.Sb.HasCompat(CompatFeatures.ExtAttr)) why = "ext_attr feature not set";
+        else if (b < s.Geo.FirstDataBlock || b >= s.Geo.BlocksCount || s.Metadata[(int)b]) why = "block out of range";
+        else if (!refs.ContainsKey(b)) why = AttributeBlockProblem(s.Disk.Read(b));
+        if (why != null)
+        {
+            s.Fix($"Extended attribute block {b} of inode {ino} is invalid ({why}); clearing i_file_acl.");
+            inode.FileAcl = 0;
+            return false;
+        }
+        if (refs.TryGetValue(b, out int n)) refs[b] = n + 1;
+        else
+        {
+            refs[b] = 1;
+            Claim(s, b);
+        }
+        return true;
+    }
+
+    private static string? AttributeBlockProblem(ReadOnlySpan<byte> block)
+    {
+        if (BinaryPrimitives.ReadUInt32LittleEndian(block) != ExtAttrMagic) return "bad magic";
+        if (BinaryPrimitives.ReadUInt32LittleEndian(block[8..]) != 1) return "h_blocks is not 1";
+        int offset = 32;
+        while (offset + 4 <= block.Length && BinaryPrimitives.ReadUInt32LittleEndian(block[offset..]) != 0)
+        {
+            if (offset + 16 > block.Length) return "entry past the block end";
+            int nameLen = block[offset];
+            int valueOffset = BinaryPrimitives.ReadUInt16LittleEndian(block[(offset + 2)..]);
+            uint valueInode = BinaryPrimitives.ReadUInt32LittleEndian(block[(offset + 4)..]);
+            uint valueSize = BinaryPrimitives.ReadUInt32LittleEndian(block[(offset + 8)..]);
+            int entrySize = (16 + nameLen + 3) & ~3;
+            if (offset + entrySize > block.Length) return "entry past the block end";
+            if (valueInode != 0) return "value in an inode";
+            if (valueSize > 0 && (valueOffset < 32 || valueOffset + valueSize > block.Length)) return "value past the block end";
+            offset += entrySize;
+        }
+        return offset + 4 <= block.Length ? null : "entries not terminated";
+    }
+
+    private static void CheckAttributeRefcounts(CheckSession s, Dictionary<uint, int> refs)
+    {
+        foreach (var (block, count) in refs.OrderBy(kv => kv.Key))
+        {
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(s.Disk.Read(block).AsSpan(4));
+            if (stored == (uint)count) continue;
+            s.Fix($"Extended attribute block {block} has reference count {stored}, should be {count}.", preenSafe: true);
+            BinaryPrimitives.WriteUInt32LittleEndian(s.Disk.Modify(block).AsSpan(4), (uint)count);
+        }
+    }
+}

@@ -1,5 +1,4 @@
 using MountFs.Vfs;
-using UnixFileMode = MountFs.Vfs.UnixFileMode;
 
 namespace MountFs.Fat.Tests;
 

@@ -1,0 +1,1 @@
+global using UnixFileMode = MountFs.Vfs.UnixFileMode;

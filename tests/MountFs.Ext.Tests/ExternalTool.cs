@@ -57,3 +57,12 @@ internal sealed class ScratchDir : IDisposable
     public string Path { get; } = Directory.CreateTempSubdirectory("ext-test-").FullName;
     public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
 }
+
+/// <summary>Reads an image while our device may hold it open (the device takes a lock that File.ReadAllBytes honours).</summary>
+internal static class ImageFile
+{
+    public static byte[] ReadAll(string path) => ExternalTool.RunBytes("cat", path);
+
+    public static SuperBlock Super(string path) =>
+        SuperBlock.Read(ExternalTool.RunBytes("dd", $"if={path}", "bs=1024", "skip=1", "count=1", "status=none"));
+}

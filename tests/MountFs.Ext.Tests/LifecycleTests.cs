@@ -1,0 +1,171 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Ext.Tests;
+
+/// <summary>Mount lifecycle and images made by other tools: htree directories, resize inode, state and mount
+/// count, orphans, feature refusal, backup superblocks.</summary>
+public class LifecycleTests
+{
+    private static ExtensionsFs Open(string img, bool ro = false) => new(Ext2FileSystem.Mount(FileBlockDevice.Open(img, ro), new MountOptions { ReadOnly = ro }, TextWriter.Null));
+
+    internal sealed class ExtensionsFs(Ext2FileSystem fs) : IDisposable
+    {
+        public Ext2FileSystem Fs { get; } = fs;
+        public void Dispose() => Fs.Dispose();
+    }
+
+    [SkippableFact]
+    public void Changing_an_htree_directory_clears_its_index_flag_and_e2fsck_accepts_it()
+    {
+        string? why = KernelMount.Unavailable();
+        Skip.If(why != null, why);
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 32L << 20, "-b", "1024");
+        using (var m = KernelMount.Mount(img))
+        {
+            Directory.CreateDirectory(m.Path + "/big");
+            for (int i = 0; i < 2000; i++) File.WriteAllText(m.Path + $"/big/name-{i}", "x");
+        }
+        Assert.Contains("Flags: 0x1000", ExternalTool.Run("debugfs", "-R", "stat /big", img).Out); // indexed by the kernel
+        string resizeBefore = ExternalTool.Run("debugfs", "-R", "stat <7>", img).Out;
+        using (var h = Open(img))
+        {
+            var fs = h.Fs;
+            ulong big = fs.Lookup(fs.RootNode, "big")!.Node;
+            Assert.NotNull(fs.Lookup(big, "name-1999"));
+            for (int i = 0; i < 2000; i += 3) fs.Unlink(big, $"name-{i}");
+            for (int i = 0; i < 300; i++) fs.Create(big, $"new-{i}", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        }
+        Assert.DoesNotContain("Flags: 0x1000", ExternalTool.Run("debugfs", "-R", "stat /big", img).Out);
+        Assert.Equal(resizeBefore.Split('\n').Where(l => !l.Contains("time")), ExternalTool.Run("debugfs", "-R", "stat <7>", img).Out.Split('\n').Where(l => !l.Contains("time")));
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+        using var mk = KernelMount.Mount(img, readOnly: true);
+        Assert.Equal(2000 - 667 + 300, Directory.GetFiles(mk.Path + "/big").Length);
+    }
+
+    [SkippableFact]
+    public void State_is_dirty_while_mounted_and_clean_after_dispose_with_mount_count_bumped()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 8L << 20);
+        SuperBlock Sb() => ImageFile.Super(img);
+        var before = Sb();
+        using (var h = Open(img))
+        {
+            var during = Sb();
+            Assert.Equal(0, during.State & SuperBlock.StateValid);
+            Assert.Equal(before.MountCount + 1, during.MountCount);
+            Assert.True(during.MountTime > 0);
+        }
+        var after = Sb();
+        Assert.Equal(SuperBlock.StateValid, after.State);
+        Assert.True(after.WriteTime >= before.WriteTime);
+        using (Open(img, ro: true)) Assert.Equal(SuperBlock.StateValid, Sb().State); // read-only mounts write nothing
+    }
+
+    [SkippableFact]
+    public void File_unlinked_while_open_stays_readable_sits_on_the_orphan_list_and_goes_at_release()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 8L << 20);
+        using (var h = Open(img))
+        {
+            var fs = h.Fs;
+            var (a, handle) = fs.Create(fs.RootNode, "tmp", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            fs.Write(a.Node, handle, 0, new byte[50_000]);
+            long freeBefore = fs.GetStatistics().BlocksFree;
+            fs.Unlink(fs.RootNode, "tmp");
+            Assert.Null(fs.Lookup(fs.RootNode, "tmp"));
+            fs.SyncFileSystem();
+            Assert.Equal(a.Node, (ulong)ImageFile.Super(img).LastOrphan);
+            Assert.Equal(50_000, fs.Read(a.Node, handle, 0, new byte[60_000]));
+            Assert.Equal(freeBefore, fs.GetStatistics().BlocksFree);
+            fs.Release(a.Node, handle);
+            Assert.True(fs.GetStatistics().BlocksFree > freeBefore);
+        }
+        Assert.Equal(0u, ImageFile.Super(img).LastOrphan);
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+
+    [SkippableFact]
+    public void Orphans_left_by_a_crash_are_freed_at_the_next_mount()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 8L << 20);
+        byte[] crashed;
+        using (var h = Open(img))
+        {
+            var fs = h.Fs;
+            var (a, handle) = fs.Create(fs.RootNode, "tmp", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            fs.Write(a.Node, handle, 0, new byte[20_000]);
+            fs.Unlink(fs.RootNode, "tmp");
+            fs.SyncFileSystem();
+            crashed = ImageFile.ReadAll(img); // power cut here: the orphan is on disk
+        }
+        File.WriteAllBytes(img, crashed);
+        using (Open(img)) { }
+        Assert.Equal(0u, ImageFile.Super(img).LastOrphan);
+        var r = ExternalTool.Run("e2fsck", "-fn", img);
+        Assert.DoesNotContain("orphan", r.Out + r.Err, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("bitmap differences", r.Out + r.Err);
+    }
+
+    [Fact]
+    public void Unknown_incompat_feature_refuses_the_mount_naming_it_and_unknown_ro_compat_mounts_read_only()
+    {
+        var dev = new MemoryBlockDevice(8L << 20);
+        new Ext2Formatter().Format(dev, new FormatOptions());
+        var image = dev.ToArray();
+        var sb = SuperBlock.Read(image.AsSpan(1024, 1024));
+        sb.FeatureIncompat |= IncompatFeatures.Extents;
+        sb.WriteTo(image.AsSpan(1024));
+        var e = Assert.Throws<FsException>(() => Ext2FileSystem.Mount(new MemoryBlockDevice(image), new MountOptions(), TextWriter.Null));
+        Assert.Contains("extent", e.Message);
+        Assert.False(new Ext2Layout().Probe(new MemoryBlockDevice(image)));
+
+        sb.FeatureIncompat &= ~IncompatFeatures.Extents;
+        sb.FeatureRoCompat |= RoCompatFeatures.MetadataCsum;
+        sb.WriteTo(image.AsSpan(1024));
+        using var fs = Ext2FileSystem.Mount(new MemoryBlockDevice(image), new MountOptions(), TextWriter.Null);
+        Assert.True(fs.Capabilities.ReadOnly);
+        Assert.Contains(fs.MountNotes, n => n.Contains("metadata_csum"));
+        Assert.Equal(Errno.EROFS, Assert.Throws<FsException>(() => fs.MakeDirectory(fs.RootNode, "x", 0x1ED, Credentials.Root)).Errno);
+
+        sb.FeatureRoCompat &= ~RoCompatFeatures.MetadataCsum;
+        sb.FeatureCompat |= CompatFeatures.HasJournal;
+        sb.WriteTo(image.AsSpan(1024));
+        var j = Assert.Throws<FsException>(() => Ext2FileSystem.Mount(new MemoryBlockDevice(image), new MountOptions(), TextWriter.Null));
+        Assert.Contains("has_journal", j.Message);
+        using var ro = Ext2FileSystem.Mount(new MemoryBlockDevice(image), new MountOptions { ReadOnly = true }, TextWriter.Null);
+        Assert.NotNull(ro.Lookup(ro.RootNode, "lost+found"));
+    }
+
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void Bad_primary_superblock_mounts_from_a_backup_read_only(int blockSize)
+    {
+        var dev = new MemoryBlockDevice(blockSize == 1024 ? 24L << 20 : 300L << 20);
+        new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = blockSize });
+        using (var fs = Ext2FileSystem.Mount(dev, new MountOptions(), TextWriter.Null))
+        {
+            var (a, h) = fs.Create(fs.RootNode, "kept", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            fs.Write(a.Node, h, 0, "data"u8);
+            fs.Release(a.Node, h);
+        }
+        var image = dev.ToArray();
+        Array.Clear(image, 1024, 1024);
+        using var again = Ext2FileSystem.Mount(new MemoryBlockDevice(image), new MountOptions(), TextWriter.Null);
+        Assert.True(again.Capabilities.ReadOnly);
+        Assert.Contains(again.MountNotes, n => n.Contains("backup"));
+        var node = again.Lookup(again.RootNode, "kept")!;
+        var buf = new byte[10];
+        Assert.Equal(4, again.Read(node.Node, again.Open(node.Node, OpenFlags.ReadOnly), 0, buf));
+    }
+}

@@ -77,7 +77,7 @@ internal static class InodePass
         bool dirty = false;
         if (ino == 2 && !inode.IsDirectory)
         {
-            s.Fix($"Root inode is not a directory (mode 0{inode.Mode:o}); clearing it.");
+            s.Fix($"Root inode is not a directory (mode 0{Convert.ToString(inode.Mode, 8)}); clearing it.");
             s.ClearInode(ino, inode);
             return;
         }
@@ -146,7 +146,7 @@ internal static class InodePass
         }
         else
         {
-            s.Fix($"Inode {ino} has an invalid mode (0{inode.Mode:o}); clearing it.");
+            s.Fix($"Inode {ino} has an invalid mode (0{Convert.ToString(inode.Mode, 8)}); clearing it.");
             s.ClearInode(ino, inode);
             return;
         }
@@ -282,7 +282,7 @@ internal static class InodePass
         };
         if (badMode)
         {
-            s.Fix($"Reserved inode {ino} has a bad mode (0{inode.Mode:o}).", preenSafe: true);
+            s.Fix($"Reserved inode {ino} has a bad mode (0{Convert.ToString(inode.Mode, 8)}).", preenSafe: true);
             inode.Mode = 0;
             s.WriteInode(ino, inode);
         }

@@ -66,7 +66,8 @@ internal sealed partial class ModelRun
     private string Create(ModelOperation op)
     {
         var (dir, name) = (PickDirectory(op.A), Name(op.B));
-        uint mode = FileModes[(uint)op.C % FileModes.Length];
+        // Without stored permissions a layout may map a missing write bit to a read-only attribute; keep files writable.
+        uint mode = _capabilities.Permissions ? FileModes[(uint)op.C % FileModes.Length] : 0x1A4;
         var owner = Owners[(uint)op.D % Owners.Length];
         _current = $"create {Join(dir, name)} mode {Octal(mode)} as {owner.Uid}:{owner.Gid}";
         var parent = DirectoryBoth(dir);
@@ -89,7 +90,7 @@ internal sealed partial class ModelRun
     private string Mkdir(ModelOperation op)
     {
         var (dir, name) = (PickDirectory(op.A), Name(op.B));
-        uint mode = DirectoryModes[(uint)op.C % DirectoryModes.Length];
+        uint mode = _capabilities.Permissions ? DirectoryModes[(uint)op.C % DirectoryModes.Length] : 0x1ED;
         var owner = Owners[(uint)op.D % Owners.Length];
         _current = $"mkdir {Join(dir, name)} mode {Octal(mode)} as {owner.Uid}:{owner.Gid}";
         var parent = DirectoryBoth(dir);
@@ -290,8 +291,7 @@ internal sealed partial class ModelRun
 
     private string Chmod(ModelOperation op)
     {
-        var candidates = Tree.Entries.Except(Tree.Symlinks).Prepend("/").ToList();
-        string path = Pick(candidates, op.A);
+        if (PickNonRoot(op.A, symlinks: false) is not string path) return "no target";
         uint mode = ChmodModes[(uint)op.B % ChmodModes.Length];
         _current = $"chmod {path} {Octal(mode)}";
         var (sn, rn) = ResolveBoth(path);
@@ -300,7 +300,7 @@ internal sealed partial class ModelRun
 
     private string Chown(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        if (PickNonRoot(op.A) is not string path) return "no target";
         uint uid = Ids[(uint)op.B % Ids.Length], gid = Ids[(uint)op.C % Ids.Length];
         _current = $"chown {path} {uid}:{gid}";
         var (sn, rn) = ResolveBoth(path);
@@ -309,7 +309,7 @@ internal sealed partial class ModelRun
 
     private string Utimens(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        if (PickNonRoot(op.A) is not string path) return "no target";
         ulong e = (ulong)op.E;
         var atime = new Timestamp(1_600_000_000 + (long)(e % 100_000_000), (uint)(e % 1_000_000_000));
         var mtime = new Timestamp(1_600_000_000 + (long)(e / 7 % 100_000_000), (uint)(e / 3 % 1_000_000_000));
@@ -354,6 +354,7 @@ internal sealed partial class ModelRun
         _current = $"readdir {path}";
         var nodes = DirectoryBoth(path);
         var (s, r) = Both(_current, side => side.List(Pick(side, nodes), reason => throw Fail($"{_current}: {reason}")));
+        if (path == "/") s.Value!.RemoveAll(e => _options.IgnoredRootNames.Contains(e.Name));
         CompareListings(_current, s.Value!, r.Value!);
         return $"ok {r.Value!.Count} entries";
     }
@@ -480,7 +481,7 @@ internal sealed partial class ModelRun
 
     private string SetXattr(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        string path = PickXattrTarget(op.A);
         string name = XattrNames[(uint)op.B % XattrNames.Length];
         int flags = (int)((uint)op.C % 3);
         var value = Pattern(op.E, (int)((ulong)op.E % 200));
@@ -493,7 +494,7 @@ internal sealed partial class ModelRun
 
     private string GetXattr(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        string path = PickXattrTarget(op.A);
         string name = XattrNames[(uint)op.B % XattrNames.Length];
         _current = $"getxattr {path} {name}";
         var (sn, rn) = ResolveBoth(path);
@@ -505,7 +506,7 @@ internal sealed partial class ModelRun
 
     private string ListXattr(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        string path = PickXattrTarget(op.A);
         _current = $"listxattr {path}";
         var (sn, rn) = ResolveBoth(path);
         var nodes = (sn!.Node, rn!.Node);
@@ -518,7 +519,7 @@ internal sealed partial class ModelRun
 
     private string RemoveXattr(ModelOperation op)
     {
-        string path = Pick(Tree.Entries.Prepend("/").ToList(), op.A);
+        string path = PickXattrTarget(op.A);
         string name = XattrNames[(uint)op.B % XattrNames.Length];
         _current = $"removexattr {path} {name}";
         var (sn, rn) = ResolveBoth(path);

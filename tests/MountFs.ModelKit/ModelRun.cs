@@ -108,8 +108,11 @@ internal sealed partial class ModelRun : IDisposable
         finally
         {
             Record($"#{Index} {_current} → {outcome}");
-            if (!failed) EndOperation();
-            Index++;
+            if (!failed)
+            {
+                EndOperation();
+                Index++;
+            }
         }
     }
 
@@ -317,7 +320,21 @@ internal sealed partial class ModelRun : IDisposable
     private string PickEntry(int selector) =>
         Tree.Entries.Count > 0 ? Pick(Tree.Entries, selector) : Join("/", Name(selector));
 
-    private string PickFile(int selector) => Tree.Files.Count > 0 ? Pick(Tree.Files, selector) : PickEntry(selector);
+    /// <summary>An existing regular file; with none, a name that never exists (the kit never opens other types).</summary>
+    private string PickFile(int selector) => Tree.Files.Count > 0 ? Pick(Tree.Files, selector) : "/nofile";
+
+    /// <summary>
+    /// An existing entry other than the root (whose attributes differ between layouts: ext2's lost+found
+    /// adds a link), or null when the tree is empty.
+    /// </summary>
+    private string? PickNonRoot(int selector, bool symlinks = true)
+    {
+        var candidates = symlinks ? Tree.Entries : Tree.Entries.Except(Tree.Symlinks).ToList();
+        return candidates.Count > 0 ? Pick(candidates, selector) : null;
+    }
+
+    /// <summary>Extended attributes go to a few nodes (the root and the first entries), so that they meet again.</summary>
+    private string PickXattrTarget(int selector) => Pick(Tree.Entries.Take(5).Prepend("/").ToList(), selector);
 
     /// <summary>Mostly an existing entry, sometimes a pool name in some directory (which may not exist).</summary>
     private string PickEntryOrName(int selector, int nameSelector) =>

@@ -138,22 +138,33 @@ internal static class SuperBlockPass
     }
 
     /// <summary>
-    /// With no usable primary the geometry is unknown: try group 1's copy for every block size, assuming mke2fs's
-    /// default of 8 x block-size blocks per group (where e2fsck looks too).
+    /// With no usable primary the geometry is unknown: try group 1's copy for every block size, first where mke2fs's
+    /// default of 8 x block-size blocks per group puts it (where e2fsck looks), then at every other group size a
+    /// block bitmap allows. A candidate must name itself group 1 and agree with where it was found.
     /// </summary>
     private static (SuperBlock?, GroupDescriptor[]?) FindBackupAnySize(CheckSession s)
     {
-        for (int bs = 1024; bs <= 65536; bs *= 2)
+        for (int pass = 0; pass < 2; pass++)
         {
-            long block = 8L * bs + (bs == 1024 ? 1 : 0);
-            long offset = block * bs;
-            if (offset + SuperBlock.Size > s.Device.Length) break;
-            var candidate = ReadSuperBlock(s, offset);
-            if (candidate.Validate(long.MaxValue) != null || candidate.BlockSize != bs) continue;
-            var geo = Geometry.From(candidate);
-            if (geo.GroupCount < 2 || geo.GroupFirstBlock(1) != block) continue;
-            var groups = ReadDescriptors(s, geo, 1, out _);
-            if (groups != null) return (candidate, groups);
+            for (int bs = 1024; bs <= 65536; bs *= 2)
+            {
+                uint firstData = bs == 1024 ? 1u : 0u;
+                for (uint bpg = pass == 0 ? 8u * (uint)bs : 8; bpg <= 8u * (uint)bs; bpg += 8)
+                {
+                    if (pass == 1 && bpg == 8u * (uint)bs) break;
+                    long block = firstData + bpg;
+                    long offset = block * bs;
+                    if (offset + SuperBlock.Size > s.Device.Length) break;
+                    var candidate = ReadSuperBlock(s, offset);
+                    if (candidate.Magic != SuperBlock.MagicValue || candidate.BlockGroupNumber != 1) continue;
+                    if (candidate.Validate(long.MaxValue) != null || candidate.BlockSize != bs || candidate.BlocksPerGroup != bpg) continue;
+                    var geo = Geometry.From(candidate);
+                    if (geo.GroupCount < 2 || geo.GroupFirstBlock(1) != block) continue;
+                    var groups = ReadDescriptors(s, geo, 1, out _);
+                    if (groups != null) return (candidate, groups);
+                    if (pass == 0) break;
+                }
+            }
         }
         return (null, null);
     }

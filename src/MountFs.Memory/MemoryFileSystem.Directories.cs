@@ -30,10 +30,12 @@ public sealed partial class MemoryFileSystem
                 const byte directoryType = (byte)(UnixFileMode.Directory >> 12);
                 if (offset < 1) batch.Add(new DirectoryEntry(".", directory.Id, directoryType, 1));
                 if (offset < 2) batch.Add(new DirectoryEntry("..", directory.Parent!.Id, directoryType, 2));
+                // Listed ids do not pin nodes: FUSE's plain READDIR hands the kernel no reference and
+                // never brings a FORGET, so pinning would leak every listed-then-removed file. A front
+                // end that keeps a listed id (READDIRPLUS) takes it with GetAttributes, which answers
+                // ESTALE if the node went away in between.
                 foreach (var slot in directory.Entries!.After(offset, ListingBatch))
                 {
-                    // The contract lets a front end keep ids it saw in a listing until it forgets them.
-                    slot.Node.Referenced = true;
                     batch.Add(new DirectoryEntry(slot.Name, slot.Node.Id,
                         UnixFileMode.DirectoryEntryType(slot.Node.Mode), slot.Sequence));
                 }

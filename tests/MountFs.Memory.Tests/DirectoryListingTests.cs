@@ -107,6 +107,19 @@ public class DirectoryListingTests
     }
 
     [Fact]
+    public void Listing_does_not_pin_a_removed_file_so_its_space_comes_back()
+    {
+        var f = _m.File("big");
+        _m.WriteAt(f.Node, 0, new byte[16 * MemoryFileSystem.BlockSize]);
+        _m.Fs.Forget(f.Node);
+        long freeBefore = _m.Fs.GetStatistics().BlocksFree;
+        Assert.Contains(_m.List(_m.Root), e => e.Node == f.Node);
+        _m.Fs.Unlink(_m.Root, "big");
+        Assert.Equal(freeBefore + 16, _m.Fs.GetStatistics().BlocksFree);
+        Assert.Equal(Errno.ESTALE, MemoryFixture.ErrnoOf(() => _m.Fs.GetAttributes(f.Node)));
+    }
+
+    [Fact]
     public void Visitor_may_reenter_the_file_system()
     {
         _m.File("a", "x");

@@ -37,7 +37,11 @@ public sealed partial class Ext2FileSystem
         long size = dir.SizeLow; // ext2 directories use only the low 32 bits (i_dir_acl is not a size)
         if (size % _geo.BlockSize != 0)
             throw Corrupt("directory", $"inode {ino} size {size} is not a multiple of the block size");
-        return size / _geo.BlockSize;
+        long blocks = size / _geo.BlockSize;
+        // Directories have no holes, so a size beyond the blocks owned is corrupt (and would cost a long scan).
+        if (blocks > (long)(dir.Blocks512 / (ulong)(_geo.BlockSize / 512)))
+            throw Corrupt("directory", $"inode {ino} size {size} exceeds its {dir.Blocks512} allocated sectors");
+        return blocks;
     }
 
     private Inode DirectoryInode(uint ino)

@@ -298,8 +298,9 @@ public sealed partial class Ext2FileSystem
         {
             if (cur == dir) throw new FsException(Errno.EINVAL, "cannot move a directory into its own subtree");
             if (cur == RootInode) return;
-            if (steps > _sb.InodesCount) throw Corrupt("directory tree", $"'..' chain from inode {start} loops");
-            cur = ParentOf(cur);
+            uint parent = ParentOf(cur);
+            if (parent == cur || steps > _sb.InodesCount) throw Corrupt("directory tree", $"'..' chain from inode {start} loops at inode {cur}");
+            cur = parent;
         }
     }
 

@@ -105,6 +105,9 @@ public sealed partial class Ext2FileSystem : IFileSystem
         var groups = ReadGroupDescriptors(device, sb, geo, sbOffset, log);
         var fs = new Ext2FileSystem(device, sb, geo, groups, readOnly, options.CacheBytes, log);
         fs._mountNotes.AddRange(notes);
+        var root = fs.ReadInode(RootInode);
+        if (!root.IsDirectory || root.LinksCount < 2)
+            throw fs.Corrupt("root inode", $"inode 2 is not a directory (mode 0{Convert.ToString(root.Mode, 8)}, {root.LinksCount} links)");
         foreach (var n in notes) log.WriteLine($"{device.Name}: ext2: {n}");
         if (!readOnly) fs.StartReadWrite();
         return fs;

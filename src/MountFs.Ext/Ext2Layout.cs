@@ -32,4 +32,6 @@ public sealed class Ext2Layout : IFileSystemLayout
     public IFileSystem Mount(IBlockDevice device, MountOptions options) => Ext2FileSystem.Mount(device, options);
 
     public IFileSystemFormatter? Formatter => new Ext2Formatter();
+
+    public IFileSystemChecker? Checker => new Checking.Ext2Checker();
 }

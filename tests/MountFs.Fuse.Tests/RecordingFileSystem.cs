@@ -49,5 +49,11 @@ public sealed class RecordingFileSystem(IFileSystem inner) : IFileSystem
     public void SetExtendedAttribute(ulong node, string name, ReadOnlySpan<byte> value, int flags) => inner.SetExtendedAttribute(node, name, value, flags);
     public void RemoveExtendedAttribute(ulong node, string name) => inner.RemoveExtendedAttribute(node, name);
     public void SyncFileSystem() => inner.SyncFileSystem();
-    public void Dispose() => inner.Dispose();
+    public bool Disposed { get; private set; }
+
+    public void Dispose()
+    {
+        Disposed = true;
+        inner.Dispose();
+    }
 }

@@ -94,6 +94,7 @@ public static class MkfsCommand
             }
         }
 
+        long formatted = device.Length;
         try
         {
             using (device)
@@ -108,7 +109,7 @@ public static class MkfsCommand
             if (created) File.Delete(path);
             throw;
         }
-        context.Out.WriteLine($"{path}: {layout.Name} file system of {SizeArgument.Format(size ?? new FileInfo(path).Length)} created");
+        context.Out.WriteLine($"{path}: {layout.Name} file system of {SizeArgument.Format(formatted)} created");
         return ExitCodes.Success;
     }
 

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace MountFs.Cli.Tests;
+
+/// <summary>The built tool run as its own process: Main's wiring of the real stdout, stderr and exit code.</summary>
+public sealed class ProcessTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private static (int ExitCode, byte[] Out, string Error) Mountfs(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mountfs.dll"));
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        using var output = new MemoryStream();
+        process.StandardOutput.BaseStream.CopyTo(output);
+        process.WaitForExit();
+        return (process.ExitCode, output.ToArray(), error.Result);
+    }
+
+    [Fact]
+    public void Missing_image_exits_1_with_one_line_and_no_stack_trace()
+    {
+        string image = _cli.PathOf("missing.img");
+        var (code, output, error) = Mountfs("info", image);
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal($"mountfs: {image}: No such file or directory\n", error);
+    }
+
+    [Fact]
+    public void Usage_errors_exit_2_and_fsck_usage_errors_16()
+    {
+        Assert.Equal(2, Mountfs("info").ExitCode);
+        Assert.Equal(16, Mountfs("fsck", "-n", "-y", "x.img").ExitCode);
+        var help = Mountfs("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("mountfs", ExternalTool.Text(help.Out));
+    }
+
+    [Fact]
+    public void Cat_writes_binary_bytes_unchanged_to_stdout()
+    {
+        string image = _cli.PathOf("fat.img");
+        _cli.Ok("mkfs", "-t", "fat", image, "16M");
+        var bytes = new byte[300_000];
+        new Random(99).NextBytes(bytes);
+        string file = _cli.PathOf("data.bin");
+        File.WriteAllBytes(file, bytes);
+        _cli.Ok("cp", file, image + ":/data.bin");
+
+        var (code, output, error) = Mountfs("cat", image + ":/data.bin");
+        Assert.True(code == 0, error);
+        Assert.Equal(bytes, output);
+    }
+}

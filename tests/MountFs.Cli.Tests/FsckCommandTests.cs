@@ -58,6 +58,41 @@ public sealed class FsckCommandTests : IDisposable
         Assert.Equal(16, result.ExitCode);
     }
 
+    [SkippableFact]
+    public void Clean_ext2_image_from_mke2fs_exits_0()
+    {
+        ExternalTool.SkipUnless("mke2fs");
+        string image = _cli.PathOf("ext2.img");
+        var (code, output) = ExternalTool.Run("mke2fs", "-q", "-F", "-t", "ext2", image, "16M");
+        Assert.True(code == 0, output);
+        var result = _cli.Run("fsck", "-f", "-n", image);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"{image}: clean", result.Out);
+    }
+
+    [SkippableFact]
+    public void Wrong_ext2_group_summary_is_reported_then_repaired()
+    {
+        ExternalTool.SkipUnless("mke2fs", "e2fsck");
+        string image = _cli.PathOf("ext2.img");
+        var (code, output) = ExternalTool.Run("mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", image, "16M");
+        Assert.True(code == 0, output);
+        // Group 0's descriptor (block 2 with 1 KiB blocks): bg_free_inodes_count at offset 14 now lies.
+        using (var file = File.Open(image, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 2048 + 14;
+            file.Write([0x01, 0x00]);
+        }
+        Assert.NotEqual(0, ExternalTool.Run("e2fsck", "-fn", image).ExitCode);
+
+        var check = _cli.Run("fsck", "-f", "-n", image);
+        Assert.True((check.ExitCode & 4) != 0, check.ToString());
+        var repair = _cli.Run("fsck", "-f", "-y", image);
+        Assert.True((repair.ExitCode & 1) != 0 && (repair.ExitCode & 4) == 0, repair.ToString());
+        ExternalTool.AssertClean(image, "ext2");
+        Assert.Equal(0, _cli.Run("fsck", "-f", "-n", image).ExitCode);
+    }
+
     private string WriteFile(string name, string text)
     {
         string path = _cli.PathOf(name);

@@ -61,7 +61,7 @@ public sealed class CachedBlockDeviceTests
         using var cache = new CachedBlockDevice(inner, capacityBytes: 2 * 4096, leaveOpen: true);
         cache.Write(0, DeviceModelCheck.Pattern(4096, 1, 0));
         cache.Write(4096, DeviceModelCheck.Pattern(4096, 2, 8));
-        Assert.All(inner.Contents[..8192].ToArray(), b => Assert.Equal(0, b));
+        DeviceModelCheck.AssertZero(inner.Contents[..8192].ToArray());
         cache.Read(2 * 4096, new byte[4096]);
         var stats = cache.Statistics;
         Assert.Equal(1, stats.Evictions);

@@ -95,6 +95,12 @@ public static class DeviceModelCheck
         return data;
     }
 
+    public static void AssertZero(ReadOnlySpan<byte> bytes)
+    {
+        int at = bytes.IndexOfAnyExcept((byte)0);
+        Assert.True(at < 0, $"byte {at} of {bytes.Length} is {(at < 0 ? 0 : bytes[at])}, expected zero");
+    }
+
     public static byte[] Contents(IBlockDevice device)
     {
         var all = new byte[device.Length];

@@ -43,7 +43,7 @@ public sealed class MemoryBlockDeviceTests
         using var device = new MemoryBlockDevice(1024);
         Assert.ThrowsAny<ArgumentException>(() => device.Read(offset, new byte[length]));
         Assert.ThrowsAny<ArgumentException>(() => device.Write(offset, new byte[length]));
-        Assert.All(device.ToArray(), b => Assert.Equal(0, b));
+        DeviceModelCheck.AssertZero(device.ToArray());
     }
 
     [Fact]

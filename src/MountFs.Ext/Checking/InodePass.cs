@@ -68,12 +68,29 @@ internal static class InodePass
     private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs)
     {
         var sb = s.Sb;
+        // A dtime below the inode count looks like an orphan-list link the orphan pass never reached.
+        bool lowDtimeCheck = !(sb.MkfsTime != 0 && sb.MkfsTime < sb.InodesCount);
+        if (inode.Dtime != 0 && lowDtimeCheck && inode.Dtime < sb.InodesCount)
+        {
+            s.Fix($"Inode {ino} was part of the orphaned inode list.", preenSafe: true);
+            inode.Dtime = inode.LinksCount != 0 ? 0 : s.Now;
+            s.WriteInode(ino, inode);
+        }
         if (ino < sb.FirstInode && ino != 2)
         {
-            CheckReservedInode(s, ino, inode, walker);
+            CheckReservedInode(s, ino, inode, walker, xattrRefs);
             return;
         }
-        if (inode.LinksCount == 0) return;
+        if (inode.LinksCount == 0)
+        {
+            if (inode.Dtime == 0 && inode.Mode != 0 && ino >= sb.FirstInode)
+            {
+                s.Fix($"Deleted inode {ino} has zero dtime.", preenSafe: true);
+                inode.Dtime = s.Now;
+                s.WriteInode(ino, inode);
+            }
+            return;
+        }
         bool dirty = false;
         if (ino == 2 && !inode.IsDirectory)
         {
@@ -263,8 +280,11 @@ internal static class InodePass
         }
     }
 
-    /// <summary>Inodes below s_first_ino: always counted as in use; only 1 (bad blocks), 5 and 7 may own blocks on ext2.</summary>
-    private static void CheckReservedInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker)
+    /// <summary>
+    /// Inodes below s_first_ino: always counted as in use. Only the bad-blocks inode (1), the boot loader (5), the
+    /// journal and the resize inode (7, checked by pass 0) may own blocks; sizes and i_blocks are checked as for files.
+    /// </summary>
+    private static void CheckReservedInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs)
     {
         s.InodeUsed[(int)ino] = true;
         if (ino == 7 && s.Sb.HasCompat(CompatFeatures.ResizeInode))
@@ -273,9 +293,17 @@ internal static class InodePass
             if (dind >= s.Geo.FirstDataBlock && dind < s.Geo.BlocksCount) Claim(s, dind);
             return;
         }
+        bool dirty = false;
+        if (ino == 1 && (inode.Mode != 0 || inode.Uid != 0 || inode.Gid != 0 || inode.LinksCount != 0 || inode.FileAcl != 0))
+        {
+            s.Fix("The bad block inode looks invalid; clearing it.", preenSafe: true);
+            inode = new Inode(s.Geo.InodeSize);
+            dirty = true;
+        }
         bool journal = ino == s.Sb.JournalInode && s.Sb.HasCompat(CompatFeatures.HasJournal);
         bool badMode = ino switch
         {
+            1 => false,
             5 => inode.IsDirectory,
             7 => inode.Mode != 0 && !inode.IsRegular,
             _ => !journal && inode.Mode != 0,
@@ -284,22 +312,47 @@ internal static class InodePass
         {
             s.Fix($"Reserved inode {ino} has a bad mode (0{Convert.ToString(inode.Mode, 8)}).", preenSafe: true);
             inode.Mode = 0;
-            s.WriteInode(ino, inode);
+            dirty = true;
         }
-        if (ino != 1 && !inode.IsRegular && !inode.IsDirectory) return;
         var claims = new List<uint>();
-        walker.Walk(inode, p =>
+        long lastLogical = -1;
+        if (ino == 1 || inode.IsRegular || inode.IsDirectory)
         {
-            if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount || s.Metadata[(int)p.Block])
+            walker.Walk(inode, p =>
             {
-                s.Fix($"Illegal block {p.Block} in reserved inode {ino}; cleared.");
-                return 0;
-            }
-            claims.Add(p.Block);
-            return p.Block;
-        });
-        if (walker.InodeChanged) s.WriteInode(ino, inode);
+                if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount || s.Metadata[(int)p.Block])
+                {
+                    s.Fix($"Illegal block {p.Block} in reserved inode {ino}; cleared.");
+                    return 0;
+                }
+                claims.Add(p.Block);
+                if (p.Level == PointerLevel.Data) lastLogical = Math.Max(lastLogical, p.Logical);
+                return p.Block;
+            });
+            dirty |= walker.InodeChanged;
+        }
         foreach (uint b in claims) Claim(s, b);
+        long counted = claims.Count;
+        if (inode.FileAcl != 0)
+        {
+            if (CheckAttributeBlock(s, ino, inode, xattrRefs)) counted++;
+            else dirty = true;
+        }
+        int bs = s.BlockSize;
+        if (!inode.IsDirectory && ((lastLogical >= 0 && inode.Size < lastLogical * bs) || inode.Size > s.Geo.MaxFileBlocks * bs))
+        {
+            s.Fix($"Reserved inode {ino}, i_size is {inode.Size}, should be {(lastLogical + 1) * bs}.", preenSafe: true);
+            inode.Size = (lastLogical + 1) * bs;
+            dirty = true;
+        }
+        ulong expected = (ulong)counted * (ulong)(bs / 512);
+        if (inode.Blocks512 != expected)
+        {
+            s.Fix($"Reserved inode {ino}, i_blocks is {inode.Blocks512}, should be {expected}.", preenSafe: true);
+            inode.Blocks512 = expected;
+            dirty = true;
+        }
+        if (dirty) s.WriteInode(ino, inode);
     }
 
     /// <summary>e2fsck's rules: fast when shorter than i_block, the target NUL-free and exactly i_size long.</summary>

@@ -24,7 +24,8 @@ internal static class SummaryPass
             var bitmap = s.Disk.Read(d.BlockBitmap);
             bool blockChanged = false, padding = false;
             int free = 0;
-            for (uint i = 0; i < geo.BlocksPerGroup; i++)
+            uint bits = (uint)s.BlockSize * 8;
+            for (uint i = 0; i < bits; i++)
             {
                 bool want = i >= count || s.BlockUsed[(int)(first + i)];
                 bool have = (bitmap[i >> 3] & (1 << (int)(i & 7))) != 0;
@@ -37,7 +38,7 @@ internal static class SummaryPass
             if (blockChanged)
             {
                 var w = s.Disk.Modify(d.BlockBitmap);
-                for (uint i = 0; i < geo.BlocksPerGroup; i++)
+                for (uint i = 0; i < bits; i++)
                 {
                     bool want = i >= count || s.BlockUsed[(int)(first + i)];
                     if (want) w[i >> 3] |= (byte)(1 << (int)(i & 7));
@@ -47,8 +48,10 @@ internal static class SummaryPass
             }
 
             var ibitmap = s.Disk.Read(d.InodeBitmap);
-            bool inodeChanged = false;
+            bool inodeChanged = false, inodePadding = false;
             int freeInodes = 0, dirs = 0;
+            for (uint i = geo.InodesPerGroup; i < bits; i++)
+                inodePadding |= (ibitmap[i >> 3] & (1 << (int)(i & 7))) == 0;
             for (uint i = 0; i < geo.InodesPerGroup; i++)
             {
                 uint ino = (uint)g * geo.InodesPerGroup + i + 1;
@@ -60,9 +63,11 @@ internal static class SummaryPass
                 inodeChanged = true;
                 if (inodeDiffs.Count < 64) inodeDiffs.Add((want ? "+" : "-") + ino);
             }
-            if (inodeChanged)
+            if (inodePadding) s.Fix($"Padding at end of inode bitmap of group {g} is not set.", preenSafe: true);
+            if (inodeChanged || inodePadding)
             {
                 var w = s.Disk.Modify(d.InodeBitmap);
+                for (uint i = geo.InodesPerGroup; i < bits; i++) w[i >> 3] |= (byte)(1 << (int)(i & 7));
                 for (uint i = 0; i < geo.InodesPerGroup; i++)
                 {
                     uint ino = (uint)g * geo.InodesPerGroup + i + 1;

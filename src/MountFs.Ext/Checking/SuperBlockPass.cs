@@ -18,7 +18,7 @@ internal static class SuperBlockPass
         if (device.Length >= SuperBlock.PrimaryOffset + SuperBlock.Size)
         {
             var primary = ReadSuperBlock(s, SuperBlock.PrimaryOffset);
-            primaryProblem = primary.Validate(long.MaxValue);
+            primaryProblem = Problem(primary);
             if (primaryProblem == null)
             {
                 var geo = Geometry.From(primary);
@@ -57,10 +57,26 @@ internal static class SuperBlockPass
         if (sb.BlocksCount > deviceBlocks) ShrinkToDevice(s, (uint)deviceBlocks);
         if (sb.ReservedBlocksCount > sb.BlocksCount / 2)
         {
-            s.Fix($"Reserved blocks count {sb.ReservedBlocksCount} exceeds half the file system.", preenSafe: true);
+            s.Fix($"Reserved blocks count {sb.ReservedBlocksCount} exceeds half the file system after shrinking.", preenSafe: true);
             sb.ReservedBlocksCount = sb.BlocksCount / 20;
         }
         CheckResizeInode(s);
+    }
+
+    /// <summary>
+    /// The record's own checks plus the value ranges e2fsck refuses to work with (cluster size without bigalloc,
+    /// over half the blocks reserved, more reserved GDT blocks than one block can map); null when usable.
+    /// </summary>
+    private static string? Problem(SuperBlock sb)
+    {
+        string? basic = sb.Validate(long.MaxValue);
+        if (basic != null) return basic;
+        if (sb.LogClusterSize != sb.LogBlockSize) return $"s_log_cluster_size {sb.LogClusterSize} differs from the block size";
+        if (sb.ClustersPerGroup != sb.BlocksPerGroup) return $"s_clusters_per_group {sb.ClustersPerGroup} differs from s_blocks_per_group";
+        if (sb.ReservedBlocksCount > sb.BlocksCount / 2) return $"s_r_blocks_count {sb.ReservedBlocksCount} is over half the blocks";
+        if (sb.ReservedGdtBlocks > sb.BlockSize / 4) return $"s_reserved_gdt_blocks {sb.ReservedGdtBlocks} too large";
+        if (sb.InodesPerGroup < sb.BlockSize / sb.InodeSize) return $"s_inodes_per_group {sb.InodesPerGroup} below one block of inodes";
+        return null;
     }
 
     private static SuperBlock ReadSuperBlock(CheckSession s, long offset)
@@ -129,7 +145,7 @@ internal static class SuperBlockPass
             long offset = (long)geo.GroupFirstBlock(g) * geo.BlockSize;
             if (offset + SuperBlock.Size > s.Device.Length) break;
             var candidate = ReadSuperBlock(s, offset);
-            if (candidate.Validate(long.MaxValue) != null) continue;
+            if (Problem(candidate) != null) continue;
             var cgeo = Geometry.From(candidate);
             var groups = ReadDescriptors(s, cgeo, g, out _);
             if (groups != null) return (candidate, groups);
@@ -157,7 +173,7 @@ internal static class SuperBlockPass
                     if (offset + SuperBlock.Size > s.Device.Length) break;
                     var candidate = ReadSuperBlock(s, offset);
                     if (candidate.Magic != SuperBlock.MagicValue || candidate.BlockGroupNumber != 1) continue;
-                    if (candidate.Validate(long.MaxValue) != null || candidate.BlockSize != bs || candidate.BlocksPerGroup != bpg) continue;
+                    if (Problem(candidate) != null || candidate.BlockSize != bs || candidate.BlocksPerGroup != bpg) continue;
                     var geo = Geometry.From(candidate);
                     if (geo.GroupCount < 2 || geo.GroupFirstBlock(1) != block) continue;
                     var groups = ReadDescriptors(s, geo, 1, out _);

@@ -1,0 +1,79 @@
+using MountFs.Blocks;
+using MountFs.Ext.Checking;
+using MountFs.Vfs;
+
+namespace MountFs.Ext.Tests.Checking;
+
+/// <summary>
+/// Random byte flips in an image's metadata (superblock, descriptors, bitmaps, inode table, directory and indirect
+/// blocks): the checker must always return a result, -n must never write, and whenever -y claims success
+/// (exit 0 or 1) e2fsck -fn must agree and a second run must find nothing.
+/// </summary>
+public sealed class CheckerFuzzTests
+{
+    private const int Rounds = 120;
+
+    [SkippableFact]
+    public void Random_metadata_damage_never_crashes_and_claimed_repairs_satisfy_e2fsck()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck"), "e2fsprogs not installed");
+        using var dir = new ScratchDir();
+        string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 4 << 20, "-g", "2048");
+        byte[] pristine = File.ReadAllBytes(img);
+        var image = new Ext2Image(img);
+        var targets = new List<uint> { 1, 2 };
+        for (int g = 0; g < image.Geo.GroupCount; g++)
+        {
+            var d = image.Group(g);
+            targets.Add(d.BlockBitmap);
+            targets.Add(d.InodeBitmap);
+            targets.Add(d.InodeTable);
+            targets.Add(d.InodeTable + 1);
+            targets.Add(d.InodeTable + 2);
+        }
+        foreach (var path in new[] { "/", "dir1", "dir2", "dir1/sub" }) targets.Add(image.Inode(image.Lookup(path)).Block(0));
+        targets.Add(image.Inode(image.Lookup("dir1/big.bin")).Block(Inode.SingleIndirect));
+
+        var failures = new List<string>();
+        string scratch = Path.Combine(dir.Path, "round.img");
+        for (int round = 0; round < Rounds; round++)
+        {
+            var rng = new Random(round);
+            var bytes = (byte[])pristine.Clone();
+            int flips = 1 + rng.Next(8);
+            var desc = new List<string>();
+            for (int i = 0; i < flips; i++)
+            {
+                uint block = targets[rng.Next(targets.Count)];
+                // Bias toward the used start of each block, where the live records are.
+                int offset = rng.Next(2) == 0 ? rng.Next(256) : rng.Next(image.BlockSize);
+                long at = block * 1024L + offset;
+                byte mask = (byte)(1 << rng.Next(8));
+                bytes[at] ^= mask;
+                desc.Add($"{block}+{offset}^{mask}");
+            }
+            string what = $"round {round} ({string.Join(", ", desc)})";
+
+            var ro = new MemoryBlockDevice(bytes, readOnly: true);
+            var check = new Ext2Checker().Check(ro, RepairMode.CheckOnly, true, TextWriter.Null);
+            Assert.True(check.ExitCode is FsckExitCode.Clean or FsckExitCode.Uncorrected or FsckExitCode.OperationalError
+                or (FsckExitCode.OperationalError | FsckExitCode.Uncorrected), what + ": " + check.ExitCode);
+
+            var rw = new MemoryBlockDevice(bytes);
+            var repair = new Ext2Checker().Check(rw, RepairMode.All, true, TextWriter.Null);
+            if ((repair.ExitCode & (FsckExitCode.Uncorrected | FsckExitCode.OperationalError)) != 0) continue;
+            var repaired = new byte[rw.Length];
+            rw.Read(0, repaired);
+            File.WriteAllBytes(scratch, repaired);
+            var theirs = ExternalTool.Fsck(scratch);
+            if (theirs.Exit != 0)
+            {
+                failures.Add($"{what}: e2fsck after our repair:\n{theirs.Output}\nours:\n{string.Join("\n", repair.Problems)}");
+                continue;
+            }
+            var again = new Ext2Checker().Check(new MemoryBlockDevice(repaired), RepairMode.All, true, TextWriter.Null);
+            if (again.ExitCode != FsckExitCode.Clean) failures.Add($"{what}: second run {again.ExitCode}: {string.Join("\n", again.Problems)}");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} rounds failed:\n" + string.Join("\n----\n", failures.Take(5)));
+    }
+}

@@ -125,17 +125,17 @@ public class CorruptionTests
         }
 
         var log = new StringWriter();
-        using (var dev = FileBlockDevice.Open(img.Path, readOnly: true))
+        using (var dev = img.Open(readOnly: true))
             Assert.Equal(FsckExitCode.Uncorrected, new FatChecker().Check(dev, RepairMode.CheckOnly, true, log).ExitCode);
         Assert.Equal(bytes, File.ReadAllBytes(img.Path)); // -n changed nothing
-        using (var dev = FileBlockDevice.Open(img.Path))
+        using (var dev = img.Open())
         {
             var result = new FatChecker().Check(dev, RepairMode.All, true, log);
             Assert.True(result.ExitCode == FsckExitCode.Corrected, log.ToString());
         }
         var after = ExternalTool.FsckCheck(img.Path);
         Assert.True(after.ExitCode == 0, $"fsck.fat after our repair of {kind}:\n{after.Output}\nour log:\n{log}");
-        using (var dev = FileBlockDevice.Open(img.Path, readOnly: true))
+        using (var dev = img.Open(readOnly: true))
         {
             var again = new FatChecker().Check(dev, RepairMode.CheckOnly, true, TextWriter.Null);
             Assert.True(again.ExitCode == FsckExitCode.Clean, string.Join("\n", again.Problems));

@@ -37,7 +37,7 @@ public class FormatterTests
         var theirs = BiosParameterBlock.Parse(reference.ReadAll().AsSpan(0, 512));
 
         using var ours = new TempImage(size);
-        using (var dev = FileBlockDevice.Open(ours.Path))
+        using (var dev = ours.Open())
             new FatFormatter().Format(dev, new FormatOptions { Variant = variant, SectorsPerCluster = spc });
         var mine = BiosParameterBlock.Parse(ours.ReadAll().AsSpan(0, 512));
 
@@ -55,7 +55,7 @@ public class FormatterTests
         Assert.Equal(theirs.BackupBootSector, mine.BackupBootSector);
         ExternalTool.AssertFsckClean(ours.Path);
         // And our checker agrees that a fresh volume is clean.
-        using (var dev = FileBlockDevice.Open(ours.Path, readOnly: true))
+        using (var dev = ours.Open(readOnly: true))
         {
             var result = new FatChecker().Check(dev, RepairMode.CheckOnly, true, TextWriter.Null);
             Assert.True(result.ExitCode == FsckExitCode.Clean, string.Join("\n", result.Problems));
@@ -66,7 +66,7 @@ public class FormatterTests
     public void Label_IsWrittenToBpbAndRoot_AndMtoolsSeesIt()
     {
         using var img = new TempImage(16L << 20);
-        using (var dev = FileBlockDevice.Open(img.Path))
+        using (var dev = img.Open())
             new FatFormatter().Format(dev, new FormatOptions { Label = "Backup01" });
         ExternalTool.AssertFsckClean(img.Path);
         var bpb = BiosParameterBlock.Parse(img.ReadAll().AsSpan(0, 512));

@@ -93,7 +93,7 @@ public class InteropTests
         foreach (var (variant, size) in new[] { ("fat12", 3L << 20), ("fat16", 24L << 20), ("fat32", 48L << 20) })
         {
             using var img = new TempImage(size);
-            using (var dev = FileBlockDevice.Open(img.Path))
+            using (var dev = img.Open())
                 new FatFormatter().Format(dev, new FormatOptions { Variant = variant, Label = "TEST" });
             ExternalTool.AssertFsckClean(img.Path);
             var tree = new RandomTree(variant.Length + (int)size, 100_000);

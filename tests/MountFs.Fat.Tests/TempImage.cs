@@ -31,8 +31,19 @@ public sealed class TempImage : IDisposable
         return img;
     }
 
+    /// <summary>Opens the image, waiting out the moment a parallel test's fork still shares our last descriptor
+    /// (flock locks follow the open file description into a child until it execs).</summary>
+    public FileBlockDevice Open(bool readOnly = false)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return FileBlockDevice.Open(Path, readOnly); }
+            catch (DeviceLockedException) when (attempt < 100) { Thread.Sleep(20); }
+        }
+    }
+
     public FatFileSystem Mount(bool readOnly = false, MountOptions? options = null, TextWriter? log = null) =>
-        (FatFileSystem)new FatLayout { Log = log ?? TextWriter.Null }.Mount(FileBlockDevice.Open(Path, readOnly),
+        (FatFileSystem)new FatLayout { Log = log ?? TextWriter.Null }.Mount(Open(readOnly),
             (options ?? new MountOptions()) with { ReadOnly = readOnly });
 
     public byte[] ReadAll() => File.ReadAllBytes(Path);

@@ -52,6 +52,24 @@ public class ModelKitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Rejects_a_name_pool_that_case_folding_would_merge()
+    {
+        Assert.Throws<ArgumentException>(() => new ModelChecker(() => new MemoryFileSystem(),
+            new ModelOptions { Names = ["readme", "README"] }));
+    }
+
+    [Fact]
+    public void Files_stay_under_a_small_maximum_file_size()
+    {
+        var small = new FileSystemCapabilities { MaxFileSize = 100_000 };
+        var checker = new ModelChecker(() => new MemoryFileSystem(new MemoryFileSystemOptions { Capabilities = small }));
+        var report = checker.Run(4, 1500);
+        Assert.True(report.Count(OperationKind.Write, "ok") > 100);
+        Assert.Equal(0, report.Count(OperationKind.Write, "EFBIG"));
+        Assert.True(report.Count(OperationKind.WriteBeyondLimit, "EFBIG") > 0);
+    }
+
+    [Fact]
     public void FsCheck_property_passes_for_the_memory_subject()
     {
         var checker = new ModelChecker(() => new MemoryFileSystem());

@@ -20,6 +20,13 @@ public sealed class ModelChecker
     {
         _openSubject = openSubject ?? throw new ArgumentNullException(nameof(openSubject));
         Options = options ?? new ModelOptions();
+        // Case-insensitive subjects would merge names that differ only in case; the reference would not.
+        if (Options.Names.Count == 0 || Options.Names.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Options.Names.Count)
+            throw new ArgumentException("the name pool must be non-empty and distinct ignoring case", nameof(options));
+        if (Options.Names.Any(n => n.Length == 0 || n.Contains('/') || n.Contains('\0') || n is "." or ".."))
+            throw new ArgumentException("the name pool holds an invalid name", nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxFileBytes, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxWriteBytes, 0, nameof(options));
     }
 
     public ModelOptions Options { get; }

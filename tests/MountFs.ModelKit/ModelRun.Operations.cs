@@ -273,7 +273,7 @@ internal sealed partial class ModelRun
             < 80 => 0,
             _ => value % 256 * 4096L,
         };
-        size = Math.Min(size, _options.MaxFileBytes);
+        size = Math.Min(size, MaxFileBytes);
         _current = $"truncate {path} to {size}";
         if (rn is null) return "absent";
         return SetAttributes(path, (sn!.Node, rn.Node), new SetAttributes { Size = size });

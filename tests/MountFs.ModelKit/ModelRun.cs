@@ -380,14 +380,17 @@ internal sealed partial class ModelRun : IDisposable
             < 55 => size,
             < 75 => size + value % 65536,
             < 90 => value % 64 * 4096L,
-            _ => value % (uint)Math.Max(1, _options.MaxFileBytes),
+            _ => (long)(value % (ulong)Math.Max(1, MaxFileBytes)),
         };
     }
+
+    /// <summary>The size ordinary operations keep files under: the option, or less when the subject's limit is lower.</summary>
+    private long MaxFileBytes => Math.Min(_options.MaxFileBytes, _capabilities.MaxFileSize);
 
     /// <summary>Keeps [offset, offset+length) within MaxFileBytes.</summary>
     private (long Offset, int Length) Clip(long offset, int length)
     {
-        long limit = _options.MaxFileBytes;
+        long limit = MaxFileBytes;
         if (offset > limit) offset = offset % (limit + 1);
         if (offset + length > limit) length = (int)(limit - offset);
         return (offset, Math.Max(0, length));

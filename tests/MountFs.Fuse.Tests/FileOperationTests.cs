@@ -218,3 +218,28 @@ public sealed class FileOperationTests
         Assert.Contains($"{m.Root} fuse.mountfs ro,", File.ReadAllText("/proc/mounts"));
     }
 }
+
+/// <summary>The same operations with the kernel's writeback cache, where it owns size, mtime and appends.</summary>
+public sealed class WritebackCacheTests
+{
+    [SkippableFact]
+    public void DataSizesAndAppendsReachTheLayout()
+    {
+        using var m = TestMount.Start(options: new FuseOptions { WritebackCache = true });
+        Assert.True(m.Mount.Dispatcher.Negotiated!.Value.Flags.HasFlag(Protocol.InitFlags.WritebackCache));
+        string path = m["wb"];
+        File.WriteAllBytes(path, Enumerable.Range(0, 100_000).Select(i => (byte)i).ToArray());
+        ChildProcess.Sh($"echo appended >> '{path}' && truncate -s 200000 '{path}' && sync");
+        var node = m.FileSystem.Lookup(m.FileSystem.RootNode, "wb")!;
+        Assert.Equal(200_000, node.Size);
+        var buffer = new byte[100_009];
+        ulong h = m.FileSystem.Open(node.Node, Vfs.OpenFlags.ReadOnly);
+        Assert.Equal(buffer.Length, m.FileSystem.Read(node.Node, h, 0, buffer));
+        m.FileSystem.Release(node.Node, h);
+        Assert.Equal(Enumerable.Range(0, 100_000).Select(i => (byte)i), buffer[..100_000]);
+        Assert.Equal("appended\n"u8.ToArray(), buffer[100_000..]);
+        var when = new DateTime(2005, 5, 5, 5, 5, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, when);
+        Assert.Equal(when, File.GetLastWriteTimeUtc(path));
+    }
+}

@@ -106,3 +106,37 @@ public sealed class WireFormatTests
         Assert.Equal(2, r.ReadRest().Length);
     }
 }
+
+public sealed class NodeTableTests
+{
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(2UL)]
+    [InlineData(0UL)]
+    public void RootAndIdOneTradePlacesBothWays(ulong layoutRoot)
+    {
+        var table = new Bridge.NodeTable(layoutRoot);
+        Assert.Equal(1UL, table.ToFuse(layoutRoot));
+        Assert.Equal(layoutRoot, table.ToLayout(1));
+        foreach (ulong id in new ulong[] { 1, 2, 3, 77 })
+        {
+            if (id == layoutRoot) continue;
+            if (layoutRoot == 0 && id == 1) continue; // layout id 1 would become FUSE 0
+            Assert.Equal(id, table.ToLayout(table.ToFuse(id)));
+        }
+        Assert.Throws<Vfs.FsException>(() => table.ToLayout(0));
+    }
+
+    [Fact]
+    public void ReleaseReportsZeroOnceAndClamps()
+    {
+        var table = new Bridge.NodeTable(2);
+        table.Acquire(5);
+        table.Acquire(5);
+        Assert.False(table.Release(5, 1));
+        Assert.True(table.Release(5, 7));
+        Assert.False(table.Release(5, 1));
+        table.Acquire(1);
+        Assert.Equal(0UL, table.LookupCount(1));
+    }
+}

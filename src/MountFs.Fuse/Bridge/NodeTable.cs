@@ -5,7 +5,7 @@ namespace MountFs.Fuse.Bridge;
 /// </summary>
 /// <remarks>
 /// <para>Ids: FUSE fixes the root at 1, so the layout's root and the layout's id 1 trade places
-/// (an involution, so the same function maps both ways and no table is needed for ids).</para>
+/// (an involution, so no table is needed for ids).</para>
 /// <para>Counts: every reply that hands the kernel a node (entry replies, READDIRPLUS entries other
 /// than "." and "..") adds one before the reply is written; FORGET subtracts. When a count reaches
 /// zero the caller tells the layout once. The root is never counted or forgotten. A reply the kernel
@@ -21,9 +21,17 @@ public sealed class NodeTable(ulong layoutRoot)
 
     public ulong LayoutRoot => layoutRoot;
 
-    public ulong ToFuse(ulong layoutId) => layoutId == layoutRoot ? RootId : layoutId == RootId ? layoutRoot : layoutId;
+    /// <summary>The FUSE id of a layout node; EIO for a layout id that would become 0 (FUSE's "no node").</summary>
+    public ulong ToFuse(ulong layoutId)
+    {
+        ulong id = layoutId == layoutRoot ? RootId : layoutId == RootId ? layoutRoot : layoutId;
+        return id != 0 ? id : throw new Vfs.FsException(Vfs.Errno.EIO, $"layout node {layoutId} maps to FUSE id 0");
+    }
 
-    public ulong ToLayout(ulong fuseId) => ToFuse(fuseId);
+    /// <summary>The layout id of a FUSE node; EIO for 0, which names no node.</summary>
+    public ulong ToLayout(ulong fuseId) =>
+        fuseId == 0 ? throw new Vfs.FsException(Vfs.Errno.EIO, "request for FUSE node id 0")
+        : fuseId == RootId ? layoutRoot : fuseId == layoutRoot ? RootId : fuseId;
 
     /// <summary>The kernel now holds one more reference to <paramref name="fuseId"/>.</summary>
     public void Acquire(ulong fuseId)

@@ -43,8 +43,8 @@ if ((quick)); then
     file_mb=32 runtime=2 seq_cap=15 meta_files=1000 meta_cap=5 tree_files=300 image_mb=256
     step_cap=30 fsck_mb=256 fsck_files=2000 big_mb=128 big_image_mb=256
 else
-    file_mb=256 runtime=10 seq_cap=60 meta_files=5000 meta_cap=20 tree_files=2000 image_mb=1024
-    step_cap=60 fsck_mb=1024 fsck_files=20000 big_mb=1024 big_image_mb=1536
+    file_mb=256 runtime=10 seq_cap=30 meta_files=5000 meta_cap=15 tree_files=2000 image_mb=1024
+    step_cap=45 fsck_mb=1024 fsck_files=20000 big_mb=1024 big_image_mb=1536
 fi
 
 log() { printf 'bench: %s\n' "$*" >&2; }

@@ -9,7 +9,7 @@ namespace MountFs.Blocks;
 /// <para>Data lives in cache blocks of <see cref="BlockSize"/> bytes (the last one shorter when the device
 /// length is not a multiple). Writes change only the cache and mark blocks dirty; dirty blocks reach the inner
 /// device when evicted (written back before they are dropped) or at <see cref="Flush"/>, which writes every dirty
-/// block in ascending offset order and then flushes the inner device. So after Flush the inner device holds
+/// block in ascending offset order (adjacent blocks in one write) and then flushes the inner device. So after Flush the inner device holds
 /// everything written before it; before Flush, any subset of the writes may have reached it.</para>
 /// <para>Threading: a short map lock guards the block table and the LRU list; each block has its own lock, and
 /// inner-device I/O runs holding only block locks. A request locks its blocks in ascending order, so a request
@@ -115,10 +115,14 @@ public sealed class CachedBlockDevice : IBlockDevice
             }
             try
             {
-                foreach (var block in dirty)
-                    lock (block)
-                        if (block.Dirty)
-                            WriteBack(block);
+                for (int start = 0; start < dirty.Length;)
+                {
+                    int end = start + 1;
+                    while (end < dirty.Length && dirty[end].Index == dirty[end - 1].Index + 1 && end - start < _pieceBlocks)
+                        end++;
+                    WriteBackRun(dirty.AsSpan(start, end - start));
+                    start = end;
+                }
             }
             finally
             {
@@ -185,6 +189,7 @@ public sealed class CachedBlockDevice : IBlockDevice
             return;
         Flush();
         _disposed = true;
+        _discardGate.Dispose();
         if (!_leaveOpen)
             _inner.Dispose();
     }
@@ -380,6 +385,63 @@ public sealed class CachedBlockDevice : IBlockDevice
         _lru.Remove(block.Node!);
         _blocks.Remove(block.Index);
         Interlocked.Increment(ref _evictions);
+    }
+
+    /// <summary>Writes adjacent dirty blocks with one inner write per stretch that is still dirty once locked
+    /// (eviction may have cleaned some meanwhile). Locks are taken in ascending order like every request's.</summary>
+    private void WriteBackRun(ReadOnlySpan<CacheBlock> run)
+    {
+        int locked = 0;
+        try
+        {
+            for (; locked < run.Length; locked++)
+                Monitor.Enter(run[locked]);
+            for (int start = 0; start < run.Length;)
+            {
+                if (!run[start].Dirty)
+                {
+                    start++;
+                    continue;
+                }
+                int end = start + 1;
+                while (end < run.Length && run[end].Dirty)
+                    end++;
+                if (end - start == 1)
+                {
+                    WriteBack(run[start]);
+                }
+                else
+                {
+                    int length = run[start..end].ToArray().Sum(b => b.Data.Length);
+                    byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+                    try
+                    {
+                        int at = 0;
+                        foreach (var block in run[start..end])
+                        {
+                            block.Data.CopyTo(buffer, at);
+                            at += block.Data.Length;
+                        }
+                        _inner.Write(run[start].Index * BlockSize, buffer.AsSpan(0, length));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                    foreach (var block in run[start..end])
+                    {
+                        block.Dirty = false;
+                        Interlocked.Decrement(ref _dirtyBlocks);
+                    }
+                }
+                start = end;
+            }
+        }
+        finally
+        {
+            for (int i = locked - 1; i >= 0; i--)
+                Monitor.Exit(run[i]);
+        }
     }
 
     private void WriteBack(CacheBlock block)

@@ -55,6 +55,22 @@ public sealed class CachedBlockDeviceTests
     }
 
     [Fact]
+    public void Flush_writes_adjacent_dirty_blocks_in_one_request()
+    {
+        var inner = new MemoryBlockDevice(16 * 4096);
+        var recorder = new CrashRecordingDevice(inner);
+        using var cache = new CachedBlockDevice(recorder, capacityBytes: 16 * 4096);
+        cache.Write(8 * 4096, DeviceModelCheck.Pattern(512, 8, 64));
+        cache.Write(5 * 4096, DeviceModelCheck.Pattern(2 * 4096, 5, 40));
+        cache.Write(4 * 4096 + 1024, DeviceModelCheck.Pattern(512, 4, 34));
+        cache.Read(7 * 4096, new byte[4096]); // clean block between the runs
+        cache.Flush();
+        var writes = recorder.Operations.Where(o => !o.IsFlush).Select(o => (o.Offset, o.Length));
+        Assert.Equal([(4 * 4096L, 3 * 4096L), (8 * 4096L, 4096L)], writes);
+        Assert.Equal(DeviceModelCheck.Contents(cache), inner.ToArray());
+    }
+
+    [Fact]
     public void Evicting_a_dirty_block_writes_it_back_first()
     {
         var inner = new MemoryBlockDevice(16 * 4096);
@@ -108,7 +124,7 @@ public sealed class CachedBlockDeviceTests
     }
 
     [Fact]
-    public void Threads_on_disjoint_sectors_of_shared_cache_blocks_lose_no_update()
+    public void Threads_writing_and_discarding_disjoint_sectors_of_shared_cache_blocks_lose_no_update()
     {
         // Thread t owns sectors s with s % 4 == t: every cache block is shared by all four threads, so a lost
         // read-modify-write or a torn write-back during eviction shows up as a wrong sector.
@@ -129,6 +145,12 @@ public sealed class CachedBlockDeviceTests
                     cache.Read(sector * 512L, read);
                     lock (model)
                         Assert.True(read.AsSpan().SequenceEqual(model.AsSpan(sector * 512, 512)), $"thread {t} sector {sector}");
+                }
+                else if (random.Next(12) == 0)
+                {
+                    lock (model)
+                        Array.Clear(model, sector * 512, 512);
+                    cache.Discard(sector * 512L, 512);
                 }
                 else
                 {

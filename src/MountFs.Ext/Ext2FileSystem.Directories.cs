@@ -18,6 +18,9 @@ public sealed partial class Ext2FileSystem
     }
 
     private readonly Dictionary<uint, DirIndex> _dirIndexes = [];
+
+    /// <summary>Directory records parsed so far: lets tests show that lookups and inserts do not scan directories.</summary>
+    internal long DirectoryRecordsParsed { get; private set; }
     private long _indexedEntries;
     private const long MaxIndexedEntries = 2_000_000;
 
@@ -68,6 +71,7 @@ public sealed partial class Ext2FileSystem
             {
                 var e = DirectoryEntry.TryRead(data, off, out string? err)
                     ?? throw Corrupt("directory block", $"inode {ino} block {pb}: {err}");
+                DirectoryRecordsParsed++;
                 if (e.Inode != 0)
                 {
                     if (e.Inode > _sb.InodesCount) throw Corrupt("directory entry", $"inode {ino} block {pb} offset {off} names inode {e.Inode}");
@@ -100,6 +104,7 @@ public sealed partial class Ext2FileSystem
         {
             var e = DirectoryEntry.TryRead(data, off, out _);
             if (e == null) return 0;
+            DirectoryRecordsParsed++;
             largest = Math.Max(largest, e.Value.Inode == 0 ? e.Value.RecordLength : e.Value.RecordLength - DirectoryEntry.MinimumRecordLength(e.Value.Name.Length));
             off += e.Value.RecordLength;
         }
@@ -123,6 +128,7 @@ public sealed partial class Ext2FileSystem
             for (int off = 0; off < bs;)
             {
                 var e = DirectoryEntry.TryRead(data, off, out string? err) ?? throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
+                DirectoryRecordsParsed++;
                 int used = e.Inode == 0 ? 0 : DirectoryEntry.MinimumRecordLength(e.Name.Length);
                 if (e.RecordLength - used >= need)
                 {
@@ -182,6 +188,7 @@ public sealed partial class Ext2FileSystem
         for (int off = 0; off < _geo.BlockSize;)
         {
             var e = DirectoryEntry.TryRead(data, off, out string? err) ?? throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
+            DirectoryRecordsParsed++;
             if (off == slot.Offset)
             {
                 if (prev >= 0)

@@ -86,7 +86,10 @@ public sealed class ModelChecker
         return _generator = new OperationGenerator(capabilities, Options);
     }
 
-    private sealed record Failure(string Reason, int Index, IReadOnlyList<string> Recent, IReadOnlyList<string> FullLog, Exception? Cause);
+    private sealed record Failure(string Reason, int Index, IReadOnlyList<string> Recent, IReadOnlyList<string> FullLog, Exception? Cause)
+    {
+        public string Signature { get; init; } = "";
+    }
 
     private (Failure? Failure, ModelReport? Report) Execute(IReadOnlyList<ModelOperation> operations, IFileSystem subject, bool keepFullLog)
     {
@@ -101,7 +104,10 @@ public sealed class ModelChecker
         }
         catch (ModelRun.Divergence d)
         {
-            failure = new Failure(d.Message, run.Index, run.RecentOperations, run.FullLog, d.InnerException);
+            failure = new Failure(d.Message, run.Index, run.RecentOperations, run.FullLog, d.InnerException)
+            {
+                Signature = run.FailureSignature ?? "",
+            };
         }
         finally
         {
@@ -127,13 +133,16 @@ public sealed class ModelChecker
             }
             catch (Exception e)
             {
-                failure = new Failure($"final check failed: {e.Message}", run.Index, run.RecentOperations, run.FullLog, e);
+                failure = new Failure($"final check failed: {e.Message}", run.Index, run.RecentOperations, run.FullLog, e)
+                {
+                    Signature = "final check",
+                };
             }
         }
         return (failure, report);
     }
 
-    /// <summary>Greedy delta debugging: keep dropping chunks of the failing prefix while it still fails.</summary>
+    /// <summary>Greedy delta debugging: keep dropping chunks of the failing prefix while it still fails the same way.</summary>
     private (IReadOnlyList<ModelOperation>? Shrunk, IReadOnlyList<string>? Log) Shrink(ModelOperation[] operations, Failure failure)
     {
         if (Options.MaxShrinkRuns <= 0) return (null, null);
@@ -148,7 +157,7 @@ public sealed class ModelChecker
             {
                 if (runs++ >= Options.MaxShrinkRuns || clock.Elapsed > Options.ShrinkTimeLimit) goto done;
                 var (f, _) = Execute(smaller, _openSubject(), keepFullLog: false);
-                if (f is null) continue;
+                if (f is null || f.Signature != failure.Signature) continue;
                 candidate = smaller[..Math.Min(smaller.Length, f.Index + 1)];
                 improved = true;
                 break;
@@ -156,6 +165,6 @@ public sealed class ModelChecker
         }
     done:
         var (last, _) = Execute(candidate, _openSubject(), keepFullLog: true);
-        return last is null ? (null, null) : (candidate, last.FullLog);
+        return last is null || last.Signature != failure.Signature ? (null, null) : (candidate, last.FullLog);
     }
 }

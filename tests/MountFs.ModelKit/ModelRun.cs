@@ -63,6 +63,18 @@ internal sealed partial class ModelRun : IDisposable
 
     public IReadOnlyList<string> RecentOperations => [.. _recent];
 
+    /// <summary>
+    /// What kind of divergence ended the run: the operation kind plus the errnos and key words of the
+    /// reason, without paths or numbers. Shrinking keeps only candidates that fail the same way, so
+    /// it does not wander off to a different bug.
+    /// </summary>
+    public string? FailureSignature { get; private set; }
+
+    private static string Signature(string kind, string reason) =>
+        kind + "|" + string.Join(",", System.Text.RegularExpressions.Regex.Matches(reason,
+            @"\b(E[A-Z0-9]{2,}|success|size|link count|mode|owner|rdev|type|bytes differ|lacks|missing|present|threw|mtime|atime|target|attributes|cookie|listed|wrote|read|one node|failed)\b")
+            .Select(m => m.Value));
+
     public IReadOnlyList<string> FullLog => _fullLog ?? [];
 
     public IFileSystem Subject => _subject.Fs;
@@ -98,11 +110,13 @@ internal sealed partial class ModelRun : IDisposable
         catch (Divergence d)
         {
             outcome = "DIVERGED: " + d.Message;
+            FailureSignature = Signature(operation.Kind.ToString(), d.Message);
             throw;
         }
         catch (Exception e) when (e is not Divergence)
         {
             outcome = "DIVERGED: " + e.Message;
+            FailureSignature = Signature(operation.Kind.ToString(), e.GetType().Name);
             throw new Divergence($"{_current}: the kit caught {e.GetType().Name}: {e.Message}", e);
         }
         finally
@@ -129,6 +143,7 @@ internal sealed partial class ModelRun : IDisposable
         catch (Divergence d)
         {
             Record($"#{Index} final tree comparison → DIVERGED: {d.Message}");
+            FailureSignature = Signature("final", d.Message);
             throw;
         }
         finally

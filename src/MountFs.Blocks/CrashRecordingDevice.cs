@@ -91,25 +91,11 @@ public sealed class CrashRecordingDevice : IBlockDevice
     }
 
     /// <summary>Index of the last flush among the first <paramref name="operationCount"/> operations, or -1.</summary>
-    public int LastFlushBefore(int operationCount)
-    {
-        var log = Log(operationCount);
-        for (int i = operationCount - 1; i >= 0; i--)
-            if (log[i].IsFlush)
-                return i;
-        return -1;
-    }
+    public int LastFlushBefore(int operationCount) => LastFlushOf(Log(operationCount), operationCount);
 
     /// <summary>Indices of the writes and discards that a power cut after <paramref name="operationCount"/>
     /// operations may or may not have persisted (those after the last flush), ascending.</summary>
-    public IReadOnlyList<int> UnflushedWrites(int operationCount)
-    {
-        var log = Log(operationCount);
-        var result = new List<int>();
-        for (int i = LastFlushBefore(operationCount) + 1; i < operationCount; i++)
-            result.Add(i);
-        return result.Where(i => !log[i].IsFlush).ToArray();
-    }
+    public IReadOnlyList<int> UnflushedWrites(int operationCount) => UnflushedWritesOf(Log(operationCount), operationCount);
 
     /// <summary>The device after a power cut following the first <paramref name="operationCount"/> operations, where
     /// of the unflushed writes exactly <paramref name="survivingWriteIndices"/> (operation indices) reached the media whole.</summary>
@@ -118,15 +104,9 @@ public sealed class CrashRecordingDevice : IBlockDevice
     {
         ArgumentNullException.ThrowIfNull(survivingWriteIndices);
         var log = Log(operationCount);
-        var pending = UnflushedWrites(operationCount).ToHashSet();
-        var survivors = survivingWriteIndices.Distinct().Order().ToArray();
-        foreach (int index in survivors)
-            if (!pending.Contains(index))
-                throw new ArgumentException($"operation {index} is not an unflushed write at crash point {operationCount}", nameof(survivingWriteIndices));
-        byte[] image = DurableImage(log, operationCount);
-        foreach (int index in survivors)
-            Apply(image, log[index], 0, log[index].Length);
-        return new MemoryBlockDevice(image, SectorSize, $"{Name} (crash after {operationCount} operations)");
+        var durable = new DurableImage(_initial);
+        durable.AdvanceTo(log, LastFlushOf(log, operationCount));
+        return Materialize(durable.Bytes, log, operationCount, survivingWriteIndices);
     }
 
     /// <summary>Like <see cref="MaterializeCrash(int, IEnumerable{int})"/>, but sector by sector: exactly the listed
@@ -135,21 +115,16 @@ public sealed class CrashRecordingDevice : IBlockDevice
     {
         ArgumentNullException.ThrowIfNull(survivingSectors);
         var log = Log(operationCount);
-        var pending = UnflushedWrites(operationCount).ToHashSet();
-        var survivors = survivingSectors.Distinct().OrderBy(s => s.OperationIndex).ThenBy(s => s.SectorIndex).ToArray();
-        foreach (var sector in survivors)
-            if (!pending.Contains(sector.OperationIndex) || sector.SectorIndex < 0 || sector.SectorIndex >= log[sector.OperationIndex].Length / SectorSize)
-                throw new ArgumentException($"{sector} is not a sector of an unflushed write at crash point {operationCount}", nameof(survivingSectors));
-        byte[] image = DurableImage(log, operationCount);
-        foreach (var sector in survivors)
-            Apply(image, log[sector.OperationIndex], (long)sector.SectorIndex * SectorSize, SectorSize);
-        return new MemoryBlockDevice(image, SectorSize, $"{Name} (torn crash after {operationCount} operations)");
+        var durable = new DurableImage(_initial);
+        durable.AdvanceTo(log, LastFlushOf(log, operationCount));
+        return MaterializeTorn(durable.Bytes, log, operationCount, survivingSectors);
     }
 
     /// <summary>
-    /// Crash states for every crash point from <see cref="CrashEnumerationOptions.FirstCrashPoint"/> to the whole log:
-    /// all of them when the subsets of unflushed writes (or sectors) fit in the per-point budget, otherwise a
-    /// deterministic sample (see <see cref="CrashEnumerationOptions.MaxStatesPerCrashPoint"/>). States are made lazily;
+    /// Crash states for every crash point from <see cref="CrashEnumerationOptions.FirstCrashPoint"/> to the whole log
+    /// (or the listed <see cref="CrashEnumerationOptions.CrashPoints"/>): all of them when the subsets of unflushed
+    /// writes (or sectors) fit in the per-point budget, otherwise a deterministic sample (see
+    /// <see cref="CrashEnumerationOptions.MaxStatesPerCrashPoint"/>). States are made lazily, one device copy each;
     /// the caller disposes each device.
     /// </summary>
     public IEnumerable<CrashState> EnumerateCrashStates(CrashEnumerationOptions? options = null)
@@ -158,8 +133,22 @@ public sealed class CrashRecordingDevice : IBlockDevice
         if (options.MaxStatesPerCrashPoint < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxStatesPerCrashPoint must be at least 1");
         var log = Operations;
-        for (int point = Math.Max(0, options.FirstCrashPoint); point <= log.Count; point++)
+        var points = options.CrashPoints is { } chosen
+            ? chosen.Distinct().Order().ToArray()
+            : Enumerable.Range(Math.Max(0, options.FirstCrashPoint), Math.Max(0, log.Count + 1 - Math.Max(0, options.FirstCrashPoint))).ToArray();
+        foreach (int point in points)
+            if (point < 0 || point > log.Count)
+                throw new ArgumentOutOfRangeException(nameof(options), point, $"crash point outside the log of {log.Count} operations");
+        return Enumerate(log, points, options);
+    }
+
+    private IEnumerable<CrashState> Enumerate(IReadOnlyList<CrashOperation> log, int[] points, CrashEnumerationOptions options)
+    {
+        // Points ascend, so the durable image only ever moves forward: each flush's writes are applied once.
+        var durable = new DurableImage(_initial);
+        foreach (int point in points)
         {
+            durable.AdvanceTo(log, LastFlushOf(log, point));
             var pending = UnflushedWritesOf(log, point);
             if (options.TornWrites)
             {
@@ -167,7 +156,7 @@ public sealed class CrashRecordingDevice : IBlockDevice
                 foreach (var subset in Subsets(units.Length, options.MaxStatesPerCrashPoint, options.Seed ^ point))
                 {
                     var sectors = subset.Select(u => units[u]).ToArray();
-                    yield return new CrashState(point, [], sectors, MaterializeTornCrash(point, sectors));
+                    yield return new CrashState(point, [], sectors, MaterializeTorn(durable.Bytes, log, point, sectors));
                 }
             }
             else
@@ -175,9 +164,50 @@ public sealed class CrashRecordingDevice : IBlockDevice
                 foreach (var subset in Subsets(pending.Count, options.MaxStatesPerCrashPoint, options.Seed ^ point))
                 {
                     var writes = subset.Select(u => pending[u]).ToArray();
-                    yield return new CrashState(point, writes, [], MaterializeCrash(point, writes));
+                    yield return new CrashState(point, writes, [], Materialize(durable.Bytes, log, point, writes));
                 }
             }
+        }
+    }
+
+    private MemoryBlockDevice Materialize(byte[] durable, IReadOnlyList<CrashOperation> log, int operationCount, IEnumerable<int> survivingWriteIndices)
+    {
+        var pending = UnflushedWritesOf(log, operationCount).ToHashSet();
+        var survivors = survivingWriteIndices.Distinct().Order().ToArray();
+        foreach (int index in survivors)
+            if (!pending.Contains(index))
+                throw new ArgumentException($"operation {index} is not an unflushed write at crash point {operationCount}", nameof(survivingWriteIndices));
+        byte[] image = (byte[])durable.Clone();
+        foreach (int index in survivors)
+            Apply(image, log[index], 0, log[index].Length);
+        return new MemoryBlockDevice(image, SectorSize, $"{Name} (crash after {operationCount} operations)");
+    }
+
+    private MemoryBlockDevice MaterializeTorn(byte[] durable, IReadOnlyList<CrashOperation> log, int operationCount, IEnumerable<SurvivingSector> survivingSectors)
+    {
+        var pending = UnflushedWritesOf(log, operationCount).ToHashSet();
+        var survivors = survivingSectors.Distinct().OrderBy(s => s.OperationIndex).ThenBy(s => s.SectorIndex).ToArray();
+        foreach (var sector in survivors)
+            if (!pending.Contains(sector.OperationIndex) || sector.SectorIndex < 0 || sector.SectorIndex >= log[sector.OperationIndex].Length / SectorSize)
+                throw new ArgumentException($"{sector} is not a sector of an unflushed write at crash point {operationCount}", nameof(survivingSectors));
+        byte[] image = (byte[])durable.Clone();
+        foreach (var sector in survivors)
+            Apply(image, log[sector.OperationIndex], (long)sector.SectorIndex * SectorSize, SectorSize);
+        return new MemoryBlockDevice(image, SectorSize, $"{Name} (torn crash after {operationCount} operations)");
+    }
+
+    /// <summary>The media contents once every write before a given flush is durable.</summary>
+    private sealed class DurableImage(byte[] initial)
+    {
+        private int _appliedUpTo;
+
+        public byte[] Bytes { get; } = (byte[])initial.Clone();
+
+        /// <summary>Applies the writes before <paramref name="flushIndex"/> not applied yet (-1: none).</summary>
+        public void AdvanceTo(IReadOnlyList<CrashOperation> log, int flushIndex)
+        {
+            for (; _appliedUpTo < flushIndex; _appliedUpTo++)
+                Apply(Bytes, log[_appliedUpTo], 0, log[_appliedUpTo].Length);
         }
     }
 
@@ -197,6 +227,14 @@ public sealed class CrashRecordingDevice : IBlockDevice
         }
     }
 
+    private static int LastFlushOf(IReadOnlyList<CrashOperation> log, int operationCount)
+    {
+        for (int i = operationCount - 1; i >= 0; i--)
+            if (log[i].IsFlush)
+                return i;
+        return -1;
+    }
+
     private static List<int> UnflushedWritesOf(IReadOnlyList<CrashOperation> log, int operationCount)
     {
         var pending = new List<int>();
@@ -204,21 +242,6 @@ public sealed class CrashRecordingDevice : IBlockDevice
             pending.Add(i);
         pending.Reverse();
         return pending;
-    }
-
-    private byte[] DurableImage(IReadOnlyList<CrashOperation> log, int operationCount)
-    {
-        byte[] image = (byte[])_initial.Clone();
-        int lastFlush = -1;
-        for (int i = operationCount - 1; i >= 0; i--)
-            if (log[i].IsFlush)
-            {
-                lastFlush = i;
-                break;
-            }
-        for (int i = 0; i < lastFlush; i++)
-            Apply(image, log[i], 0, log[i].Length);
-        return image;
     }
 
     /// <summary>Applies bytes [from, from+length) of a recorded write or discard.</summary>

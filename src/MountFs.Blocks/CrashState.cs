@@ -28,4 +28,8 @@ public sealed record CrashEnumerationOptions
 
     /// <summary>Crash points considered: operation counts from <see cref="FirstCrashPoint"/> up to the whole log.</summary>
     public int FirstCrashPoint { get; init; }
+
+    /// <summary>When set, only these crash points (operation counts) are considered, and FirstCrashPoint is ignored.
+    /// For long workloads, e.g. the points just before each flush (where most writes are in flight) plus a sample.</summary>
+    public IReadOnlyList<int>? CrashPoints { get; init; }
 }

@@ -76,6 +76,11 @@ public sealed class CrashRecordingDeviceTests
         Assert.Equal(8, atomic.Length);
         var torn = recorder.EnumerateCrashStates(new CrashEnumerationOptions { FirstCrashPoint = 5, TornWrites = true }).ToArray();
         Assert.Equal(16, torn.Length);
+
+        var chosen = recorder.EnumerateCrashStates(new CrashEnumerationOptions { CrashPoints = [5, 1, 5] }).ToArray();
+        Assert.Equal([1, 1, 5, 5, 5, 5, 5, 5, 5, 5], chosen.Select(s => s.OperationCount));
+        Assert.Equal(Sectors(0xA1, 0xB2, 0xB2, 0xC3), chosen.Single(s => s.SurvivingWrites.SequenceEqual([2, 3])).Device.ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => recorder.EnumerateCrashStates(new CrashEnumerationOptions { CrashPoints = [6] }));
     }
 
     [Fact]

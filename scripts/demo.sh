@@ -7,21 +7,17 @@ mountfs="$repo/scripts/mountfs"
 image="${1:-mountfs.img}"
 size="${MOUNTFS_DEMO_SIZE:-256M}"
 
-# The first layout whose mkfs this build has, in order of preference.
-default_type() {
-    local types
-    types="$("$mountfs" mkfs --help)"
-    for t in ext2 fat; do
-        if grep -q "Known:.*\b$t\b" <<<"$types"; then echo "$t"; return; fi
-    done
-}
-
 if [[ ! -e "$image" ]]; then
-    type="$(default_type)"
-    if [[ -n "$type" ]] && "$mountfs" mkfs -t "$type" "$image" "$size"; then
-        echo "demo: created $image ($type, $size)"
-    else
-        # No formatter in this build yet: a sparse image still shows what info reports.
+    created=""
+    # The default layout is ext2; FAT if this build cannot make ext2.
+    for type in ext2 fat; do
+        if "$mountfs" mkfs -t "$type" "$image" "$size"; then
+            created="$type"
+            break
+        fi
+    done
+    if [[ -z "$created" ]]; then
+        # No formatter works in this build: a sparse image still shows what info reports.
         truncate -s "$size" "$image"
         echo "demo: created an empty sparse $image ($size)"
     fi

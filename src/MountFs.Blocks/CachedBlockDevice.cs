@@ -16,6 +16,8 @@ namespace MountFs.Blocks;
 /// of up to <see cref="CacheStatistics.CapacityBlocks"/> blocks (at most 1 MiB) is atomic with respect to other
 /// requests; longer ones are served in such pieces. Discard briefly excludes every other request. The limit is
 /// exceeded only by blocks that requests are using at that moment.</para>
+/// <para>A failed write-back surfaces as <see cref="IOException"/> from the request whose eviction hit it, or from
+/// Flush; the block stays dirty and is retried later.</para>
 /// <para>Disposing writes back dirty blocks and flushes, then disposes the inner device unless leaveOpen.</para>
 /// </remarks>
 public sealed class CachedBlockDevice : IBlockDevice

@@ -21,6 +21,35 @@ public sealed class FileBlockDeviceTests : IDisposable
     }
 
     [Fact]
+    public void Threads_share_one_device_without_a_shared_file_position()
+    {
+        string path = _dir.File("threads.img");
+        const int region = 256 * 1024;
+        using (var device = FileBlockDevice.Create(path, 4 * region))
+        {
+            var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+            {
+                for (int i = 0; i < region / 4096; i++)
+                {
+                    device.Write(t * region + i * 4096L, DeviceModelCheck.Pattern(4096, (byte)t, i * 8));
+                    var back = new byte[4096];
+                    device.Read(t * region + i * 4096L, back);
+                    if (!back.AsSpan().SequenceEqual(DeviceModelCheck.Pattern(4096, (byte)t, i * 8)))
+                        throw new InvalidDataException($"thread {t} block {i} read back wrong data");
+                }
+            })).ToArray();
+            foreach (var thread in threads)
+                thread.Start();
+            foreach (var thread in threads)
+                thread.Join();
+        }
+        var bytes = File.ReadAllBytes(path);
+        for (int t = 0; t < 4; t++)
+            for (int i = 0; i < region / 4096; i++)
+                Assert.True(bytes.AsSpan(t * region + i * 4096, 4096).SequenceEqual(DeviceModelCheck.Pattern(4096, (byte)t, i * 8)), $"thread {t} block {i}");
+    }
+
+    [Fact]
     public void A_second_writer_gets_a_clear_lock_error_and_the_first_writers_data_is_untouched()
     {
         string path = _dir.File("locked.img");

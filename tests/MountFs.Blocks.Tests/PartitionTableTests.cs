@@ -168,6 +168,22 @@ public sealed class PartitionTableTests : IDisposable
     }
 
     [Fact]
+    public void Gpt_on_4096_byte_sectors_round_trips()
+    {
+        using var disk = new MemoryBlockDevice(DiskSize, sectorSize: 4096);
+        long sectors = DiskSize / 4096;
+        PartitionTableWriter.WriteGpt(disk, [new GptPartitionSpec(256, sectors - 7, GptPartitionEntry.LinuxFileSystem, "big")], Guid.NewGuid());
+        var header = GptHeader.Read(disk.Contents.Slice(4096, 4096));
+        Assert.Equal(6ul, header.FirstUsableLba);
+        Assert.Equal((ulong)(sectors - 6), header.LastUsableLba);
+        var table = Found(disk);
+        var partition = Assert.Single(table.Partitions);
+        Assert.Equal(256 * 4096L, partition.Offset);
+        Assert.Equal((sectors - 7 - 256 + 1) * 4096, partition.Length);
+        Assert.Throws<ArgumentException>(() => PartitionTableWriter.WriteGpt(disk, [new GptPartitionSpec(256, sectors - 5, GptPartitionEntry.LinuxFileSystem)], Guid.NewGuid()));
+    }
+
+    [Fact]
     public void A_damaged_entry_array_is_detected_by_its_crc()
     {
         using var disk = GptDisk();

@@ -52,7 +52,7 @@ public sealed class FuseMount : IDisposable
         bool viaFusermount = options.UseFusermount ?? !FuseMounter.IsRoot;
         var device = FuseMounter.Mount(full, options, rootMode);
         int? connection = MountTable.Find(full) is { Major: 0 } entry ? entry.Minor : null;
-        var session = new FuseSession(device, dispatcher, options.Threads, log);
+        var session = new FuseSession(device, dispatcher, options.Threads, log, options.CloneDevicePerWorker);
         var completion = session.Completion.ContinueWith(_ =>
         {
             device.Dispose();

@@ -15,6 +15,14 @@ public sealed record FuseOptions
     /// <summary>Worker threads each blocking in read() on /dev/fuse, so one slow request never stalls the rest.</summary>
     public int Threads { get; init; } = 4;
 
+    /// <summary>Give each worker its own descriptor (FUSE_DEV_IOC_CLONE), so replies do not share one
+    /// processing queue; falls back to the shared descriptor where cloning is refused.</summary>
+    public bool CloneDevicePerWorker { get; init; }
+
+    /// <summary>Let the kernel keep directory listings (FOPEN_CACHE_DIR); it drops them itself whenever
+    /// the directory changes through the mount, which is the only way this image changes while mounted.</summary>
+    public bool CacheDirectories { get; init; } = true;
+
     /// <summary>Let the kernel buffer writes in its page cache (it then owns size, mtime and O_APPEND).</summary>
     public bool WritebackCache { get; init; }
 

@@ -22,9 +22,13 @@ public sealed class FuseSession
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _running;
 
-    public FuseSession(FuseDevice device, FuseDispatcher dispatcher, int threads, Action<string>? log = null)
+    private readonly bool _clonePerWorker;
+    private readonly List<FuseDevice> _clones = [];
+
+    public FuseSession(FuseDevice device, FuseDispatcher dispatcher, int threads, Action<string>? log = null, bool clonePerWorker = false)
     {
         _device = device;
+        _clonePerWorker = clonePerWorker;
         _dispatcher = dispatcher;
         _log = log ?? (_ => { });
         Threads = Math.Clamp(threads, 1, 64);
@@ -40,13 +44,29 @@ public sealed class FuseSession
         _running = Threads;
         for (int i = 0; i < Threads; i++)
         {
-            var thread = new Thread(Work) { IsBackground = true, Name = $"fuse-worker-{i}" };
+            var device = i > 0 && _clonePerWorker ? TryClone() : _device;
+            var thread = new Thread(() => Work(device)) { IsBackground = true, Name = $"fuse-worker-{i}" };
             _workers.Add(thread);
             thread.Start();
         }
     }
 
-    private unsafe void Work()
+    private FuseDevice TryClone()
+    {
+        try
+        {
+            var clone = _device.Clone();
+            _clones.Add(clone);
+            return clone;
+        }
+        catch (Exception e) when (e is IOException or FuseMountException)
+        {
+            _log($"fuse: sharing one descriptor: {e.Message}");
+            return _device;
+        }
+    }
+
+    private unsafe void Work(FuseDevice device)
     {
         byte[] request = GC.AllocateUninitializedArray<byte>(_dispatcher.RequestBufferSize, pinned: true);
         byte[] reply = GC.AllocateUninitializedArray<byte>(_dispatcher.ReplyBufferSize, pinned: true);
@@ -57,7 +77,7 @@ public sealed class FuseSession
             {
                 while (true)
                 {
-                    nint n = LibC.Read(_device.Descriptor, requestPointer, request.Length);
+                    nint n = LibC.Read(device.Descriptor, requestPointer, request.Length);
                     if (n < 0)
                     {
                         int errno = LibC.LastError;
@@ -70,7 +90,7 @@ public sealed class FuseSession
                     if (n == 0) return;
                     int length = _dispatcher.Process(request.AsSpan(0, (int)n), reply);
                     if (length == 0) continue;
-                    if (LibC.Write(_device.Descriptor, replyPointer, length) < 0)
+                    if (LibC.Write(device.Descriptor, replyPointer, length) < 0)
                     {
                         int errno = LibC.LastError;
                         // ENOENT: the kernel no longer waits for this request (aborted).
@@ -86,7 +106,11 @@ public sealed class FuseSession
         }
         finally
         {
-            if (Interlocked.Decrement(ref _running) == 0) _completion.TrySetResult();
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                foreach (var clone in _clones) clone.Dispose();
+                _completion.TrySetResult();
+            }
         }
     }
 }

@@ -243,3 +243,17 @@ public sealed class WritebackCacheTests
         Assert.Equal(when, File.GetLastWriteTimeUtc(path));
     }
 }
+
+public sealed class ClonedDescriptorTests
+{
+    [SkippableFact]
+    public void WorkersOnClonedDescriptorsServeAndStop()
+    {
+        using var m = TestMount.Start(options: new FuseOptions { CloneDevicePerWorker = true, Threads = 3 });
+        Parallel.For(0, 30, i => File.WriteAllText(m[$"p{i}"], $"payload {i}"));
+        for (int i = 0; i < 30; i++) Assert.Equal($"payload {i}", File.ReadAllText(m[$"p{i}"]));
+        Assert.DoesNotContain(m.Log, l => l.Contains("sharing one descriptor"));
+        m.Mount.Unmount();
+        Assert.True(m.Mount.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+}

@@ -208,6 +208,13 @@ public sealed class FuseBridge
         return Handles.Add(new OpenHandle(layoutNode, handle, flags, true));
     }
 
+    /// <summary>FOPEN_CACHE_DIR keeps listings in the kernel; KEEP_CACHE keeps them across opendir.
+    /// The kernel resets them whenever the directory's version or mtime moves.</summary>
+    public bool CacheDirectories { get; set; }
+
+    public OpenReplyFlags DirectoryReplyFlags =>
+        CacheDirectories ? OpenReplyFlags.CacheDir | OpenReplyFlags.KeepCache : OpenReplyFlags.None;
+
     public void ReadDirectory(ulong fh, long offset, DirectoryEntryVisitor visitor)
     {
         var h = Handles.Get(fh);

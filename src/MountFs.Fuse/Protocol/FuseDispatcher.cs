@@ -36,7 +36,7 @@ public sealed class FuseDispatcher
 
     public FuseDispatcher(IFileSystem fileSystem, FuseOptions options, Action<string>? log = null)
     {
-        _bridge = new FuseBridge(fileSystem);
+        _bridge = new FuseBridge(fileSystem) { CacheDirectories = options.CacheDirectories };
         _options = options;
         _log = log ?? (_ => { });
         _entryTimeout = FuseTimeout.From(options.EntryTimeout);
@@ -249,7 +249,7 @@ public sealed class FuseDispatcher
             {
                 Need(OpenIn.TryRead(ref r, out var m));
                 ulong fh = _bridge.OpenDirectory(h.NodeId, (OpenFlags)m.Flags);
-                new OpenOut(fh, OpenReplyFlags.None).WriteTo(Payload(reply));
+                new OpenOut(fh, _bridge.DirectoryReplyFlags).WriteTo(Payload(reply));
                 return Ok(reply, u, OpenOut.WireSize);
             }
             case FuseOpcode.ReadDir:

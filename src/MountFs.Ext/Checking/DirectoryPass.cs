@@ -141,6 +141,12 @@ internal static class DirectoryPass
             relaid = true;
             return true;
         }
+        if (data[DirectoryEntry.HeaderSize + 1] != 0)
+        {
+            s.Fix($"'.' directory entry in directory inode {dir} is not NULL terminated.", preenSafe: true);
+            data[DirectoryEntry.HeaderSize + 1] = 0;
+            changed = true;
+        }
         if (e.Inode != dir)
         {
             s.Fix($"'.' in directory inode {dir} points to inode {e.Inode}.");
@@ -165,7 +171,10 @@ internal static class DirectoryPass
         if (e.IsDotDot && e.Inode != 0)
         {
             info.DotDot = e.Inode;
-            return false;
+            if (data[offset + DirectoryEntry.HeaderSize + 2] == 0) return false;
+            s.Fix($"'..' directory entry in directory inode {info.Inode} is not NULL terminated.", preenSafe: true);
+            data[offset + DirectoryEntry.HeaderSize + 2] = 0;
+            return true;
         }
         s.Fix($"Missing '..' in directory inode {info.Inode}.");
         if (!(e.IsDotDot || e.Inode == 0)) InsertBefore(data, offset, e);

@@ -30,6 +30,7 @@ internal static class InodePass
                 CheckInode(s, ino, inode, walker, xattrRefs);
             }
         }
+        ResizeInode.Check(s);
         CheckAttributeRefcounts(s, xattrRefs);
     }
 
@@ -114,6 +115,12 @@ internal static class InodePass
         {
             s.Fix($"Inode {ino} has INDEX_FL set but is not an indexed directory; clearing the flag.", preenSafe: true);
             inode.Flags &= ~Inode.IndexFlag;
+            dirty = true;
+        }
+        if (inode.FileAclHigh != 0)
+        {
+            s.Fix($"i_file_acl_hi for inode {ino} is {inode.FileAclHigh}, should be zero.", preenSafe: true);
+            inode.FileAclHigh = 0;
             dirty = true;
         }
         if (inode.FragmentAddress != 0)
@@ -287,17 +294,25 @@ internal static class InodePass
     private static void CheckReservedInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs)
     {
         s.InodeUsed[(int)ino] = true;
-        if (ino == 7 && s.Sb.HasCompat(CompatFeatures.ResizeInode))
+        if (ino == 7 && s.Sb.HasCompat(CompatFeatures.ResizeInode)) return; // see ResizeInode, after the scan
+        bool journalSlot = ino == 8 && !s.Sb.HasCompat(CompatFeatures.HasJournal);
+        if (journalSlot && (inode.LinksCount != 0 || inode.Blocks512 != 0 || inode.Block(0) != 0))
         {
-            uint dind = inode.Block(Inode.DoubleIndirect);
-            if (dind >= s.Geo.FirstDataBlock && dind < s.Geo.BlocksCount) Claim(s, dind);
-            return;
+            s.Fix("Journal inode is not in use, but contains data; clearing it.", preenSafe: true);
+            inode = new Inode(s.Geo.InodeSize);
+            s.WriteInode(ino, inode);
         }
         bool dirty = false;
         if (ino == 1 && (inode.Mode != 0 || inode.Uid != 0 || inode.Gid != 0 || inode.LinksCount != 0 || inode.FileAcl != 0))
         {
             s.Fix("The bad block inode looks invalid; clearing it.", preenSafe: true);
             inode = new Inode(s.Geo.InodeSize);
+            dirty = true;
+        }
+        if (inode.FileAclHigh != 0)
+        {
+            s.Fix($"i_file_acl_hi for reserved inode {ino} is {inode.FileAclHigh}, should be zero.", preenSafe: true);
+            inode.FileAclHigh = 0;
             dirty = true;
         }
         bool journal = ino == s.Sb.JournalInode && s.Sb.HasCompat(CompatFeatures.HasJournal);

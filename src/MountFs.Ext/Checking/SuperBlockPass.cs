@@ -60,7 +60,49 @@ internal static class SuperBlockPass
             s.Fix($"Reserved blocks count {sb.ReservedBlocksCount} exceeds half the file system after shrinking.", preenSafe: true);
             sb.ReservedBlocksCount = sb.BlocksCount / 20;
         }
-        CheckResizeInode(s);
+        CheckJournalFields(s);
+        CheckResizeFeature(s);
+    }
+
+    private const uint JournalMagic = 0xC03B3998;
+
+    /// <summary>
+    /// ext2 has no journal. Journal fields left without has_journal make e2fsck look for a journal (and fail), so
+    /// they are cleared; has_journal naming no valid journal is dropped, as e2fsck clears an invalid journal; a real
+    /// journal means an ext3 volume, which this checker does not handle.
+    /// </summary>
+    private static void CheckJournalFields(CheckSession s)
+    {
+        var sb = s.Sb;
+        bool fields = sb.JournalInode != 0 || sb.JournalDevice != 0 || sb.JournalUuid != Guid.Empty;
+        if (!sb.HasCompat(CompatFeatures.HasJournal))
+        {
+            if (!fields) return;
+            s.Fix("Superblock has journal fields set but no journal feature; clearing them.", preenSafe: true);
+            ClearJournalFields(sb);
+            return;
+        }
+        uint ino = sb.JournalInode;
+        if (sb.JournalDevice == 0 && sb.JournalUuid == Guid.Empty && ino >= 1 && ino < sb.FirstInode)
+        {
+            var inode = s.ReadInode(ino);
+            uint first = inode.Block(0);
+            if (inode.IsRegular && inode.LinksCount != 0 && first >= s.Geo.FirstDataBlock && s.Disk.InRange(first) &&
+                BinaryPrimitives.ReadUInt32BigEndian(s.Disk.Read(first)) == JournalMagic)
+                throw new CheckAbortedException("the file system has a journal (ext3); this checker handles ext2 only");
+        }
+        s.Fix($"Superblock has an invalid journal (inode {ino}); clearing the journal feature.");
+        sb.FeatureCompat &= ~CompatFeatures.HasJournal;
+        ClearJournalFields(sb);
+    }
+
+    private static void ClearJournalFields(SuperBlock sb)
+    {
+        sb.JournalInode = 0;
+        sb.JournalDevice = 0;
+        sb.JournalUuid = Guid.Empty;
+        for (int i = 0; i < 17; i++) sb.SetJournalBlock(i, 0);
+        sb.JournalBackupType = 0;
     }
 
     /// <summary>
@@ -256,61 +298,21 @@ internal static class SuperBlockPass
         s.WriteInode(7, inode);
     }
 
-    /// <summary>
-    /// resize_inode: inode 7 maps, through its double-indirect block, each reserved GDT block and that block's copies
-    /// in the backup groups. Its blocks are metadata; only the double-indirect block is the inode's own.
-    /// </summary>
-    private static void CheckResizeInode(CheckSession s)
+    /// <summary>Without resize_inode there are no reserved GDT blocks and inode 7 must be empty.</summary>
+    private static void CheckResizeFeature(CheckSession s)
     {
         var sb = s.Sb;
-        var geo = s.Geo;
+        if (sb.HasCompat(CompatFeatures.ResizeInode)) return;
+        if (sb.ReservedGdtBlocks != 0)
+        {
+            s.Fix($"Reserved GDT blocks count is {sb.ReservedGdtBlocks} without resize_inode.", preenSafe: true);
+            sb.ReservedGdtBlocks = 0;
+        }
         var inode = s.ReadInode(7);
-        if (!sb.HasCompat(CompatFeatures.ResizeInode))
-        {
-            if (sb.ReservedGdtBlocks != 0)
-            {
-                s.Fix($"Reserved GDT blocks count is {sb.ReservedGdtBlocks} without resize_inode.", preenSafe: true);
-                sb.ReservedGdtBlocks = 0;
-            }
-            bool any = false;
-            for (int i = 0; i < Inode.BlockPointers; i++) any |= inode.Block(i) != 0;
-            if (any)
-            {
-                s.Fix("Resize inode (inode 7) is not clear without resize_inode.", preenSafe: true);
-                s.WriteInode(7, new Inode(geo.InodeSize));
-            }
-            return;
-        }
-        string? problem = ResizeInodeProblem(s, inode);
-        if (problem != null) s.Unfixable($"Resize inode is invalid ({problem}); run e2fsck to recreate it.");
-    }
-
-    private static string? ResizeInodeProblem(CheckSession s, Inode inode)
-    {
-        var geo = s.Geo;
-        uint dind = inode.Block(Inode.DoubleIndirect);
-        for (int i = 0; i < Inode.BlockPointers; i++)
-            if (i != Inode.DoubleIndirect && inode.Block(i) != 0) return $"i_block[{i}] is set";
-        if (dind == 0) return "no double-indirect block";
-        if (inode.LinksCount == 0 || !inode.IsRegular) return "not a regular file in use";
-        if (dind < geo.FirstDataBlock || !s.Disk.InRange(dind)) return $"double-indirect block {dind} out of range";
-        var dindData = s.Disk.Read(dind);
-        uint pblk = geo.FirstDataBlock + 1 + (uint)geo.GdtBlocks;
-        int gdtOff = geo.GdtBlocks;
-        for (int i = 0; i < geo.ReservedGdtBlocks; i++, pblk++, gdtOff++)
-        {
-            gdtOff %= geo.PointersPerBlock;
-            if (BinaryPrimitives.ReadUInt32LittleEndian(dindData.AsSpan(gdtOff * 4)) != pblk) return $"reserved GDT block {pblk} is not mapped";
-            var ind = s.Disk.Read(pblk);
-            int indOff = 0;
-            for (int g = 1; g < geo.GroupCount && indOff < geo.PointersPerBlock; g++)
-            {
-                if (!geo.HasSuperBlock(g)) continue;
-                uint expect = pblk + geo.BlocksPerGroup * (uint)g;
-                if (BinaryPrimitives.ReadUInt32LittleEndian(ind.AsSpan(indOff * 4)) != expect) return $"backup of reserved GDT block {pblk} in group {g} is not mapped";
-                indOff++;
-            }
-        }
-        return null;
+        bool any = false;
+        for (int i = 0; i < Inode.BlockPointers; i++) any |= inode.Block(i) != 0;
+        if (!any) return;
+        s.Fix("Resize inode (inode 7) is not clear without resize_inode.", preenSafe: true);
+        s.WriteInode(7, new Inode(s.Geo.InodeSize));
     }
 }

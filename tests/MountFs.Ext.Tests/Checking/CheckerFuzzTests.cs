@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using MountFs.Blocks;
 using MountFs.Ext.Checking;
 using MountFs.Vfs;
@@ -9,16 +10,21 @@ namespace MountFs.Ext.Tests.Checking;
 /// blocks): the checker must always return a result, -n must never write, and whenever -y claims success
 /// (exit 0 or 1) e2fsck -fn must agree and a second run must find nothing.
 /// </summary>
-public sealed class CheckerFuzzTests
+public sealed class CheckerFuzzTests(ITestOutputHelper output)
 {
-    private const int Rounds = 120;
+    /// <summary>Rounds per block size; MOUNTFS_FUZZ_ROUNDS raises it for a longer hunt.</summary>
+    private static int Rounds => int.TryParse(Environment.GetEnvironmentVariable("MOUNTFS_FUZZ_ROUNDS"), out int n) ? n : 80;
 
-    [SkippableFact]
-    public void Random_metadata_damage_never_crashes_and_claimed_repairs_satisfy_e2fsck()
+    [SkippableTheory]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void Random_metadata_damage_never_crashes_and_claimed_repairs_satisfy_e2fsck(int blockSize)
     {
         Skip.IfNot(ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck"), "e2fsprogs not installed");
         using var dir = new ScratchDir();
-        string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 4 << 20, "-g", "2048");
+        string img = blockSize == 1024
+            ? Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 4 << 20, "-g", "2048")
+            : Ext2CheckerTests.MakePopulatedImage(dir.Path, 4096, 16 << 20, "-g", "2048");
         byte[] pristine = File.ReadAllBytes(img);
         var image = new Ext2Image(img);
         var targets = new List<uint> { 1, 2 };
@@ -35,6 +41,7 @@ public sealed class CheckerFuzzTests
         targets.Add(image.Inode(image.Lookup("dir1/big.bin")).Block(Inode.SingleIndirect));
 
         var failures = new List<string>();
+        var outcomes = new Dictionary<FsckExitCode, int>();
         string scratch = Path.Combine(dir.Path, "round.img");
         for (int round = 0; round < Rounds; round++)
         {
@@ -47,7 +54,7 @@ public sealed class CheckerFuzzTests
                 uint block = targets[rng.Next(targets.Count)];
                 // Bias toward the used start of each block, where the live records are.
                 int offset = rng.Next(2) == 0 ? rng.Next(256) : rng.Next(image.BlockSize);
-                long at = block * 1024L + offset;
+                long at = block * (long)image.BlockSize + offset;
                 byte mask = (byte)(1 << rng.Next(8));
                 bytes[at] ^= mask;
                 desc.Add($"{block}+{offset}^{mask}");
@@ -61,6 +68,9 @@ public sealed class CheckerFuzzTests
 
             var rw = new MemoryBlockDevice(bytes);
             var repair = new Ext2Checker().Check(rw, RepairMode.All, true, TextWriter.Null);
+            outcomes[repair.ExitCode] = outcomes.GetValueOrDefault(repair.ExitCode) + 1;
+            if (repair.ExitCode != FsckExitCode.Corrected && repair.ExitCode != FsckExitCode.Clean)
+                output.WriteLine($"{what}: {repair.ExitCode}: {string.Join(" | ", repair.Problems.TakeLast(2))}");
             if ((repair.ExitCode & (FsckExitCode.Uncorrected | FsckExitCode.OperationalError)) != 0) continue;
             var repaired = new byte[rw.Length];
             rw.Read(0, repaired);
@@ -68,12 +78,16 @@ public sealed class CheckerFuzzTests
             var theirs = ExternalTool.Fsck(scratch);
             if (theirs.Exit != 0)
             {
+                // MOUNTFS_FUZZ_DUMP=folder keeps each failing round's damaged image for a closer look.
+                string? dump = Environment.GetEnvironmentVariable("MOUNTFS_FUZZ_DUMP");
+                if (dump != null) File.WriteAllBytes(Path.Combine(dump, $"fuzz-{blockSize}-{round}.img"), bytes);
                 failures.Add($"{what}: e2fsck after our repair:\n{theirs.Output}\nours:\n{string.Join("\n", repair.Problems)}");
                 continue;
             }
             var again = new Ext2Checker().Check(new MemoryBlockDevice(repaired), RepairMode.All, true, TextWriter.Null);
             if (again.ExitCode != FsckExitCode.Clean) failures.Add($"{what}: second run {again.ExitCode}: {string.Join("\n", again.Problems)}");
         }
+        output.WriteLine(string.Join(", ", outcomes.Select(kv => $"{kv.Key}: {kv.Value}")));
         Assert.True(failures.Count == 0, $"{failures.Count} rounds failed:\n" + string.Join("\n----\n", failures.Take(5)));
     }
 }

@@ -64,10 +64,9 @@ public sealed partial class MemoryFileSystem
             if (data.Length == 0) return 0;
             if (offset > Capabilities.MaxFileSize - data.Length)
                 throw new FsException(Errno.EFBIG, $"file would pass the maximum size {Capabilities.MaxFileSize}");
-            long needed = contents.MissingPages(offset, data.Length);
-            if (!Capabilities.SparseFiles && offset > contents.Size)
-                needed += contents.MissingPages(contents.Size, offset - contents.Size);
-            Reserve(needed);
+            // Without holes, the gap between the end and the write is allocated too; count each page once.
+            long start = !Capabilities.SparseFiles && offset > contents.Size ? contents.Size : offset;
+            Reserve(contents.MissingPages(start, offset + data.Length - start));
             long before = contents.PageCount;
             if (!Capabilities.SparseFiles && offset > contents.Size) contents.Allocate(contents.Size, offset - contents.Size);
             contents.Write(offset, data);
@@ -124,10 +123,8 @@ public sealed partial class MemoryFileSystem
                 file.Ctime = now;
                 return;
             }
-            long needed = data.MissingPages(offset, length);
-            if (!Capabilities.SparseFiles && !keepSize && offset > data.Size)
-                needed += data.MissingPages(data.Size, offset - data.Size);
-            Reserve(needed);
+            long start = !Capabilities.SparseFiles && !keepSize && offset > data.Size ? data.Size : offset;
+            Reserve(data.MissingPages(start, end - start));
             if (zero) data.ZeroRange(offset, length, dropWholePages: false);
             if (!Capabilities.SparseFiles && !keepSize && offset > data.Size) data.Allocate(data.Size, offset - data.Size);
             data.Allocate(offset, length);

@@ -122,6 +122,20 @@ public class FileDataTests
     }
 
     [Fact]
+    public void Layout_without_holes_counts_a_page_shared_by_gap_and_write_once()
+    {
+        var m = new MemoryFixture(new()
+        {
+            CapacityBytes = MemoryFileSystem.BlockSize,
+            Capabilities = new FileSystemCapabilities { SparseFiles = false },
+        });
+        var f = m.File("f");
+        m.WriteAt(f.Node, 100, [1, 2, 3]);
+        Assert.Equal(103, m.Fs.GetAttributes(f.Node).Size);
+        Assert.Equal(0, m.Fs.GetStatistics().BlocksFree);
+    }
+
+    [Fact]
     public void Unlinked_file_stays_readable_through_an_open_handle_until_release()
     {
         var f = _m.File("f", "still here");

@@ -23,6 +23,8 @@ namespace MountFs.Blocks;
 public sealed class CachedBlockDevice : IBlockDevice
 {
     private const int MaxPieceBytes = 1 << 20;
+    private const int WriteBackBatch = 32;
+    private const int EvictionWalk = 256;
 
     private readonly IBlockDevice _inner;
     private readonly bool _leaveOpen;
@@ -117,14 +119,7 @@ public sealed class CachedBlockDevice : IBlockDevice
             }
             try
             {
-                for (int start = 0; start < dirty.Length;)
-                {
-                    int end = start + 1;
-                    while (end < dirty.Length && dirty[end].Index == dirty[end - 1].Index + 1 && end - start < _pieceBlocks)
-                        end++;
-                    WriteBackRun(dirty.AsSpan(start, end - start));
-                    start = end;
-                }
+                WriteBackSorted(dirty);
             }
             finally
             {
@@ -338,47 +333,71 @@ public sealed class CachedBlockDevice : IBlockDevice
                 block.Pins--;
     }
 
-    /// <summary>Drops least-recently-used blocks nobody is using until the cache is within its limit;
-    /// a dirty victim is written back (outside the map lock) and dropped only if still unused and clean.</summary>
+    /// <summary>
+    /// Drops least-recently-used blocks nobody is using until the cache is within its limit. Dirty blocks near the
+    /// LRU end are first written back as a batch (outside the map lock, ascending, adjacent ones in one write), then
+    /// dropped once clean; a block that was used again meanwhile stays.
+    /// </summary>
     private void EvictOverLimit()
     {
-        for (int attempts = 0; ; attempts++)
+        for (int round = 0; round < 8; round++)
         {
-            CacheBlock? victim = null;
+            CacheBlock[] batch;
             lock (_mapLock)
             {
-                if (_blocks.Count <= _capacityBlocks || attempts > _blocks.Count)
+                DropCleanFromLruEnd();
+                if (_blocks.Count <= _capacityBlocks)
                     return;
-                for (var node = _lru.Last; node is not null; node = node.Previous)
-                    if (node.Value.Pins == 0)
-                    {
-                        victim = node.Value;
-                        break;
-                    }
-                if (victim is null)
-                    return;
-                if (!victim.Dirty)
-                {
-                    Drop(victim);
-                    continue;
-                }
-                victim.Pins++;
+                var dirty = new List<CacheBlock>();
+                int walked = 0;
+                for (var node = _lru.Last; node is not null && dirty.Count < WriteBackBatch && walked < EvictionWalk; node = node.Previous, walked++)
+                    if (node.Value.Pins == 0 && node.Value.Dirty)
+                        dirty.Add(node.Value);
+                if (dirty.Count == 0)
+                    return; // everything near the end is in use: the limit is exceeded until those requests finish
+                foreach (var block in dirty)
+                    block.Pins++;
+                batch = dirty.OrderBy(b => b.Index).ToArray();
             }
             try
             {
-                lock (victim)
-                    if (victim.Dirty)
-                        WriteBack(victim);
+                WriteBackSorted(batch);
             }
             finally
             {
-                lock (_mapLock)
-                {
-                    victim.Pins--;
-                    if (victim.Pins == 0 && !victim.Dirty && _blocks.TryGetValue(victim.Index, out var current) && current == victim)
-                        Drop(victim);
-                }
+                Unpin(batch);
             }
+        }
+    }
+
+    /// <summary>Under the map lock: drops unused clean blocks from the LRU end while over the limit, stopping at
+    /// the first unused dirty one so that recency order is kept (it must be written back before anything newer goes).</summary>
+    private void DropCleanFromLruEnd()
+    {
+        int walked = 0;
+        for (var node = _lru.Last; node is not null && _blocks.Count > _capacityBlocks && walked < EvictionWalk; walked++)
+        {
+            var previous = node.Previous;
+            if (node.Value.Pins == 0)
+            {
+                if (node.Value.Dirty)
+                    return;
+                Drop(node.Value);
+            }
+            node = previous;
+        }
+    }
+
+    /// <summary>Writes back pinned blocks sorted by index, one inner write per run of adjacent dirty blocks.</summary>
+    private void WriteBackSorted(CacheBlock[] sorted)
+    {
+        for (int start = 0; start < sorted.Length;)
+        {
+            int end = start + 1;
+            while (end < sorted.Length && sorted[end].Index == sorted[end - 1].Index + 1 && end - start < _pieceBlocks)
+                end++;
+            WriteBackRun(sorted.AsSpan(start, end - start));
+            start = end;
         }
     }
 

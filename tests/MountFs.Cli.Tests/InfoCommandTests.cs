@@ -58,6 +58,54 @@ public sealed class InfoCommandTests : IDisposable
         Assert.Contains("case-insensitive", Field(result, "Features"));
     }
 
+    [SkippableFact]
+    public void Partitioned_gpt_disk_lists_partitions_and_their_file_systems()
+    {
+        ExternalTool.SkipUnless("sfdisk", "mke2fs", "mkfs.fat");
+        string image = _cli.PathOf("gpt.img");
+        using (var f = File.Create(image)) f.SetLength(200L << 20);
+        var (code, output) = ExternalTool.RunWithInput("sfdisk", "label: gpt\n,64M,L,\n,64M,U\n,,L\n", "-q", image);
+        Assert.True(code == 0, output);
+        (code, output) = ExternalTool.Run("mke2fs", "-q", "-F", "-t", "ext2", "-E", $"offset={2048 * 512}", image, "64M");
+        Assert.True(code == 0, output);
+        (code, output) = ExternalTool.Run("mkfs.fat", "--offset", "133120", image, "65536");
+        Assert.True(code == 0, output);
+
+        var result = _cli.Ok("info", image);
+        Assert.StartsWith("gpt, ", Field(result, "Partition table"));
+        Assert.Contains("3 partition(s)", Field(result, "Partition table"));
+        var rows = result.Out.Split('\n').Where(l => Regex.IsMatch(l, @"^\|\s*\d+\s*\|")).Select(l => l.TrimEnd().TrimEnd('|')[1..]).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Matches(@"^\s*1\s*\|\s*2048\s*\|\s*131072\s*\|\s*64\.0 MiB\s*\|\s*Linux filesystem.*\|\s*ext2\s*$", rows[0].TrimEnd());
+        Assert.Matches(@"^\s*2\s*\|\s*133120\s*\|.*EFI System.*\|\s*fat\s*$", rows[1].TrimEnd());
+        Assert.Matches(@"^\s*3\s*\|.*\|\s*-\s*$", rows[2].TrimEnd());
+    }
+
+    [SkippableFact]
+    public void Partitioned_mbr_disk_shows_types_and_the_bootable_flag()
+    {
+        ExternalTool.SkipUnless("sfdisk");
+        string image = _cli.PathOf("mbr.img");
+        using (var f = File.Create(image)) f.SetLength(100L << 20);
+        var (code, output) = ExternalTool.RunWithInput("sfdisk", "label: dos\n,32M,83,*\n,,c\n", "-q", image);
+        Assert.True(code == 0, output);
+        var result = _cli.Ok("info", image);
+        Assert.Matches(@"^mbr, disk id 0x[0-9a-f]{8}, 2 partition\(s\)$", Field(result, "Partition table"));
+        Assert.Contains("83 Linux, bootable", result.Out);
+        Assert.Contains("0c FAT32 (LBA)", result.Out);
+    }
+
+    [SkippableFact]
+    public void Whole_disk_file_system_has_no_partition_table()
+    {
+        ExternalTool.SkipUnless("mkfs.fat");
+        string image = _cli.PathOf("superfloppy.img");
+        ExternalTool.Run("mkfs.fat", "-C", image, "16384");
+        var result = _cli.Ok("info", image);
+        Assert.Equal("none", Field(result, "Partition table"));
+        Assert.Equal("fat", Field(result, "File system"));
+    }
+
     [Fact]
     public void Missing_image_is_one_clear_line_and_exit_1()
     {

@@ -22,7 +22,12 @@ public sealed class ToolContext
             Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
         });
-        if (!interactive) Console.Profile.Width = 200;
+        if (!interactive)
+        {
+            // Files and pipes get plain ASCII tables that grep and diff handle.
+            Console.Profile.Width = 200;
+            Console.Profile.Capabilities.Unicode = false;
+        }
     }
 
     public LayoutRegistry Registry { get; }

@@ -1,12 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using MountFs.Blocks;
+using MountFs.Blocks.Partitions;
 using MountFs.Tool.ImageFiles;
 using MountFs.Vfs;
+using Spectre.Console;
 
 namespace MountFs.Tool.Commands;
 
-/// <summary>`mountfs info IMAGE`: size, sparse allocation, partition table and file system of an image.</summary>
+/// <summary>`mountfs info IMAGE`: size, sparse allocation, partition table and file system of an image
+/// (of each partition, on a partitioned disk).</summary>
 public static class InfoCommand
 {
     public static Command Create(ToolContext context)
@@ -37,10 +40,49 @@ public static class InfoCommand
                 rows.Add(("Allocated", string.Create(CultureInfo.InvariantCulture,
                     $"{allocated} bytes ({SizeArgument.Format(allocated)}, {percent:0.0}%{(allocated < device.Length ? ", sparse" : "")})")));
             }
+            var partitions = PartitionTable.Read(device);
+            if (partitions.Table is { Scheme: not PartitionScheme.None } table)
+            {
+                rows.Add(("Partition table", $"{table.Scheme.ToString().ToLowerInvariant()}, disk id {table.DiskIdentifier}, {table.Partitions.Count} partition(s)"));
+                foreach (string warning in table.Warnings) rows.Add(("Warning", warning));
+                Render(context, rows);
+                RenderPartitions(context, device, table);
+                return ExitCodes.Success;
+            }
+            rows.Add(("Partition table", partitions.IsCorrupt ? $"unreadable: {partitions.Error}" : "none"));
             DescribeFileSystem(context, path, device, rows);
         }
         Render(context, rows);
         return ExitCodes.Success;
+    }
+
+    /// <summary>One row per partition, with the file system each holds.</summary>
+    private static void RenderPartitions(ToolContext context, IBlockDevice device, PartitionTable table)
+    {
+        var grid = new Table().Border(context.Interactive ? TableBorder.Minimal : TableBorder.Ascii)
+            .AddColumns("#", "Start", "Sectors", "Size", "Type", "Name", "File system");
+        foreach (var partition in table.Partitions)
+        {
+            string fileSystem;
+            try
+            {
+                using var view = partition.Open(device, readOnly: true);
+                fileSystem = context.Registry.Probe(view)?.Name ?? "-";
+            }
+            catch (ArgumentException e)
+            {
+                fileSystem = $"cannot open: {e.Message}";
+            }
+            grid.AddRow(
+                partition.Number.ToString(CultureInfo.InvariantCulture),
+                partition.FirstLba.ToString(CultureInfo.InvariantCulture),
+                partition.SectorCount.ToString(CultureInfo.InvariantCulture),
+                SizeArgument.Format(partition.Length),
+                Markup.Escape(partition.TypeDescription + (partition.Bootable ? ", bootable" : "")),
+                Markup.Escape(partition.Name.Length == 0 ? "-" : partition.Name),
+                Markup.Escape(fileSystem));
+        }
+        context.Console.Write(grid);
     }
 
     private static void DescribeFileSystem(ToolContext context, string path, IBlockDevice device, List<(string, string)> rows)

@@ -103,7 +103,8 @@ wait_exit() {
 }
 
 # tmpfs keeps its pages and dentries as its storage, so in the memory group nothing is dropped
-# (dropping would empty only our side's kernel caches); the groups with images start reads cold.
+# (dropping, or fio's default fadvise(DONTNEED) before each job, would empty only our side's kernel
+# caches); the groups with images start reads cold.
 cold=1
 drop_caches() {
     ((cold)) || return 0
@@ -211,7 +212,7 @@ fio_run() { # NAME DIR SIZE_BYTES ARGS... -> prints the JSON file name
     shift 3
     local out="$work/fio-$name.json"
     timeout $((seq_cap + runtime + 120)) fio --name="$name" --directory="$dir" --filename=bench.dat --ioengine=psync \
-        --direct=0 --numjobs=1 --size="$size" --output-format=json "$@" >"$out" 2>"$work/fio-$name.err"
+        --direct=0 --numjobs=1 --size="$size" --invalidate="$cold" --output-format=json "$@" >"$out" 2>"$work/fio-$name.err"
     printf '%s\n' "$out"
 }
 

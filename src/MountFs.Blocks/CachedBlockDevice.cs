@@ -348,9 +348,11 @@ public sealed class CachedBlockDevice : IBlockDevice
                 DropCleanFromLruEnd();
                 if (_blocks.Count <= _capacityBlocks)
                     return;
+                // Batch beyond the excess only from the older quarter, so recently written blocks are not written early.
+                int batchLimit = Math.Max(_blocks.Count - _capacityBlocks, Math.Min(WriteBackBatch, _capacityBlocks / 4));
                 var dirty = new List<CacheBlock>();
                 int walked = 0;
-                for (var node = _lru.Last; node is not null && dirty.Count < WriteBackBatch && walked < EvictionWalk; node = node.Previous, walked++)
+                for (var node = _lru.Last; node is not null && dirty.Count < batchLimit && walked < EvictionWalk; node = node.Previous, walked++)
                     if (node.Value.Pins == 0 && node.Value.Dirty)
                         dirty.Add(node.Value);
                 if (dirty.Count == 0)

@@ -71,6 +71,25 @@ public sealed class CachedBlockDeviceTests
     }
 
     [Fact]
+    public void Eviction_writes_back_old_dirty_blocks_in_sorted_coalesced_batches()
+    {
+        var inner = new MemoryBlockDevice(64 * 4096);
+        var recorder = new CrashRecordingDevice(inner);
+        using var cache = new CachedBlockDevice(recorder, capacityBytes: 16 * 4096);
+        foreach (int block in new[] { 3, 1, 2, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12 })
+            cache.Write(block * 4096L, DeviceModelCheck.Pattern(4096, (byte)block, block * 8));
+        Assert.Equal(0, recorder.OperationCount);
+        cache.Write(40 * 4096L, new byte[4096]); // one over the limit: the four oldest go out together
+        var writes = recorder.Operations.Select(o => (o.Offset, o.Length)).ToArray();
+        Assert.Equal([(0L, 4 * 4096L)], writes);
+        var stats = cache.Statistics;
+        Assert.Equal(16, stats.ResidentBlocks);
+        Assert.Equal(1, stats.Evictions);
+        Assert.Equal(13, stats.DirtyBlocks);
+        Assert.Equal(DeviceModelCheck.Pattern(4096, 3, 24), inner.Contents.Slice(3 * 4096, 4096).ToArray());
+    }
+
+    [Fact]
     public void Evicting_a_dirty_block_writes_it_back_first()
     {
         var inner = new MemoryBlockDevice(16 * 4096);

@@ -27,7 +27,7 @@ public class KitSelfTests(ITestOutputHelper output)
     }
 
     /// <summary>Answers EEXIST where Linux answers ENOTEMPTY.</summary>
-    private sealed class WrongErrno(IFileSystem inner) : ForwardingFileSystem(inner)
+    internal sealed class WrongErrno(IFileSystem inner) : ForwardingFileSystem(inner)
     {
         public override void RemoveDirectory(ulong parent, string name)
         {

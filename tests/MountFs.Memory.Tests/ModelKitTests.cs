@@ -52,6 +52,24 @@ public class ModelKitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Memory_subject_stays_consistent_under_concurrent_runs()
+    {
+        var checker = new ModelChecker(() => new MemoryFileSystem());
+        var report = checker.RunConcurrently(seed: 20, threads: 4, operationsPerThread: 1000);
+        Assert.Equal(4000, report.Operations);
+        Assert.True(report.Count(OperationKind.Write, "ok") > 200);
+    }
+
+    [Fact]
+    public void Concurrent_runs_report_the_diverging_thread()
+    {
+        var checker = new ModelChecker(() => new KitSelfTests.WrongErrno(new MemoryFileSystem()));
+        var failure = Assert.Throws<ModelCheckException>(() => checker.RunConcurrently(seed: 20, threads: 3, operationsPerThread: 1000));
+        Assert.Matches("^thread [0-2] ", failure.Reason);
+        Assert.Contains("EEXIST", failure.Reason);
+    }
+
+    [Fact]
     public void Rejects_a_name_pool_that_case_folding_would_merge()
     {
         Assert.Throws<ArgumentException>(() => new ModelChecker(() => new MemoryFileSystem(),

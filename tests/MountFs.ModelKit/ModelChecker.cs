@@ -59,6 +59,80 @@ public sealed class ModelChecker
     }
 
     /// <summary>
+    /// Runs <paramref name="threads"/> sequences at once on one subject, each in its own top-level directory
+    /// ("thread0", ...) against its own reference: what the subject answers in a subtree must not depend
+    /// on what other threads do elsewhere (shared allocation maps, caches, locks). Thread t runs the
+    /// sequence of seed <paramref name="seed"/> + t. No remounts and no shrinking (interleavings do not replay).
+    /// </summary>
+    /// <exception cref="ModelCheckException">The first divergence of any thread, naming the thread.</exception>
+    public ModelReport RunConcurrently(int seed, int threads, int operationsPerThread)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(operationsPerThread);
+        var subject = _openSubject();
+        var generator = Generator(subject);
+        var options = Options with { Remount = null };
+        var reports = new ModelReport?[threads];
+        var failures = new (ModelRun.Divergence Error, ModelRun Run)?[threads];
+        var views = new IFileSystem[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            var top = subject.MakeDirectory(subject.RootNode, $"thread{t}", 0x1ED, Credentials.Root);
+            views[t] = new SubtreeView(subject, top.Node);
+        }
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var run = new ModelRun(views[t], options, keepFullLog: false);
+            try
+            {
+                foreach (var operation in generator.Sequence(seed + t, operationsPerThread)) run.Execute(operation);
+                run.Finish();
+                reports[t] = run.Report();
+            }
+            catch (ModelRun.Divergence d)
+            {
+                failures[t] = (d, run);
+            }
+            finally
+            {
+                run.Dispose();
+            }
+        }) { IsBackground = true, Name = $"model thread {t}" }).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        int failed = Array.FindIndex(failures, f => f is not null);
+        Exception? disposeError = null;
+        try
+        {
+            subject.Dispose();
+        }
+        catch (Exception e)
+        {
+            disposeError = e;
+        }
+        if (failed >= 0)
+        {
+            var (error, run) = failures[failed]!.Value;
+            throw new ModelCheckException($"thread {failed} (in /thread{failed}): {error.Message}", seed + failed,
+                run.Index, operationsPerThread, run.RecentOperations, null, null, error.InnerException);
+        }
+        if (disposeError is not null)
+            throw new ModelCheckException($"disposing the subject threw {disposeError.GetType().Name}: {disposeError.Message}",
+                seed, threads * operationsPerThread, threads * operationsPerThread, [], null, null, disposeError);
+        try
+        {
+            Options.FinalCheck?.Invoke();
+        }
+        catch (Exception e)
+        {
+            throw new ModelCheckException($"final check failed: {e.Message}", seed, threads * operationsPerThread,
+                threads * operationsPerThread, [], null, null, e);
+        }
+        return ModelReport.Merge(reports!);
+    }
+
+    /// <summary>
     /// An FsCheck property over sequences of up to <paramref name="maxLength"/> operations; FsCheck
     /// shrinks a failing sequence by dropping operations.
     /// </summary>

@@ -20,7 +20,7 @@ public static class FsckCommand
         var preen = new Option<bool>("-p", "-a") { Description = "Preen: repair what is safe without asking" };
         var force = new Option<bool>("-f") { Description = "Check even when the file system is marked clean" };
         var type = CommonOptions.Type(context.Registry);
-        var image = new Argument<string>("IMAGE") { Description = "Image file or block device" };
+        var image = new Argument<string>("IMAGE") { Description = "Image file or block device; IMAGE@N for its partition N" };
         var command = new Command(Name, "Check (and with -y/-p repair) a file system; exit codes as fsck(8)")
         {
             checkOnly, all, preen, force, type, image,
@@ -43,7 +43,7 @@ public static class FsckCommand
 
     private static int Check(ToolContext context, string path, RepairMode mode, bool force, string? type)
     {
-        using var device = ImageSessions.OpenDevice(path, writable: mode != RepairMode.CheckOnly);
+        using var device = ImageSpec.Open(path, writable: mode != RepairMode.CheckOnly);
         IFileSystemLayout layout;
         try
         {

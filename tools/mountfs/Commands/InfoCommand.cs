@@ -14,7 +14,7 @@ public static class InfoCommand
 {
     public static Command Create(ToolContext context)
     {
-        var image = new Argument<string>("IMAGE") { Description = "Image file or block device" };
+        var image = new Argument<string>("IMAGE") { Description = "Image file or block device; IMAGE@N for its partition N" };
         var command = new Command("info", "Show an image's size, allocation, partition table and file system") { image };
         command.SetAction(result =>
         {
@@ -27,6 +27,18 @@ public static class InfoCommand
     private static int Show(ToolContext context, string path)
     {
         var rows = new List<(string Key, string Value)>();
+        if (ImageSpec.TryParse(path) is { Partition: int number } spec)
+        {
+            using var partition = ImageSpec.Open(path, writable: false);
+            rows.Add(("Image", path));
+            rows.Add(("Kind", $"partition {number} of {spec.Path}" +
+                (partition is BoundedBlockDevice view ? $", at byte {view.Offset.ToString(CultureInfo.InvariantCulture)}" : "")));
+            rows.Add(("Size", $"{partition.Length} bytes ({SizeArgument.Format(partition.Length)})"));
+            rows.Add(("Sector size", partition.SectorSize.ToString(CultureInfo.InvariantCulture)));
+            DescribeFileSystem(context, path, partition, rows);
+            Render(context, rows);
+            return ExitCodes.Success;
+        }
         using (var device = ImageSessions.OpenDevice(path, writable: false))
         {
             rows.Add(("Image", path));

@@ -21,7 +21,7 @@ public static class MkfsCommand
         var label = new Option<string?>("-L") { Description = "Volume label", HelpName = "LABEL" };
         var reserved = new Option<double?>("-m") { Description = "Percentage of blocks reserved for root (ext2)", HelpName = "PERCENT" };
         var cluster = new Option<int?>("-c") { Description = "Sectors per cluster (FAT)", HelpName = "SECTORS" };
-        var image = new Argument<string>("IMAGE") { Description = "Image file (created when SIZE is given) or block device" };
+        var image = new Argument<string>("IMAGE") { Description = "Image file (created when SIZE is given) or block device; IMAGE@N for its partition N" };
         var size = new Argument<string?>("SIZE")
         {
             Description = "Size of the file system: a number with suffix K, M, G, T (powers of 1024) or s (512-byte sectors); " +
@@ -68,7 +68,19 @@ public static class MkfsCommand
     {
         bool created = false;
         IBlockDevice device;
-        if (size is long wanted)
+        if (ImageSpec.TryParse(path) is { Partition: not null })
+        {
+            device = ImageSpec.Open(path, writable: true);
+            if (size is long limit && limit < device.Length)
+                device = new BoundedBlockDevice(device, 0, limit - limit % 512, leaveOpen: false);
+            else if (size is long over && over > device.Length)
+            {
+                long have = device.Length;
+                device.Dispose();
+                throw new ToolException(path, $"size {over} is larger than the partition ({have} bytes)");
+            }
+        }
+        else if (size is long wanted)
         {
             long length = wanted - wanted % 512;
             if (length <= 0) throw new ToolException(path, $"size {wanted} is smaller than one 512-byte sector");

@@ -5,7 +5,8 @@ namespace MountFs.Tool.ImageFiles;
 /// </summary>
 /// <remarks>
 /// Host paths may contain ':' themselves, so the split is at the last ':' whose left side is an
-/// existing file (an image file or a block device); if there is none the operand is a host path.
+/// existing file (an image file or a block device, or IMAGE@N for a partition); if there is none the
+/// operand is a host path.
 /// </remarks>
 public sealed record ImagePath(string Image, string Path)
 {
@@ -60,8 +61,7 @@ public sealed record ImagePath(string Image, string Path)
 
     public static string Combine(string directory, string name) => directory == "/" ? "/" + name : directory + "/" + name;
 
-    private static bool IsImageFile(string path) =>
-        !Directory.Exists(path) && File.Exists(path);
+    private static bool IsImageFile(string path) => ImageSpec.Exists(path);
 
     public override string ToString() => $"{Image}:{Path}";
 }

@@ -31,7 +31,7 @@ public sealed class ImageSessions(LayoutRegistry registry, string? type = null) 
     /// <summary>Opens <paramref name="image"/>, finds its layout (or takes <paramref name="type"/>) and mounts it.</summary>
     public static IFileSystem Mount(LayoutRegistry registry, string image, bool writable, string? type, out IFileSystemLayout layout)
     {
-        var device = OpenDevice(image, writable);
+        var device = ImageSpec.Open(image, writable);
         try
         {
             layout = FindLayout(registry, image, device, type);

@@ -21,14 +21,20 @@ for project in tests/*/*.Tests.csproj; do
     name="$(basename "$project" .csproj)"
     echo "test: $name"
     # A hung test (a stuck mount, say) is dumped and killed rather than stalling the whole run.
+    run_ok=1
     if ! dotnet test "$project" -c Release --no-build --nologo \
         --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
         --results-directory "$results" --blame-hang-timeout 10m; then
         status=1
+        run_ok=0
     fi
     trx="$results/$name.trx"
     if [[ ! -f "$trx" ]]; then
-        # No results at all: the run crashed, unless the project simply has no tests yet.
+        # No results at all: a crashed run counts as one failure; a project without tests yet counts nothing.
+        if ((run_ok == 0)); then
+            echo "test: $name: the test run failed without results"
+            failed=$((failed + 1))
+        fi
         continue
     fi
     counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1)"
@@ -36,9 +42,14 @@ for project in tests/*/*.Tests.csproj; do
     total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted)
     total=${total:-0} p=${p:-0} f=${f:-0} e=${e:-0} t=${t:-0} a=${a:-0}
     bad=$((f + e + t + a))
+    skipped=$((skipped + total - p - bad))
+    if ((run_ok == 0 && bad == 0)); then
+        # The host crashed or was killed (a hang) after some tests passed: that is a failure too.
+        echo "test: $name: the test run failed (crash or hang) after $p passed"
+        bad=1
+    fi
     passed=$((passed + p))
     failed=$((failed + bad))
-    skipped=$((skipped + total - p - bad))
 done
 
 if ((failed > 0)); then status=1; fi

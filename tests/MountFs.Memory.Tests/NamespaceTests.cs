@@ -182,6 +182,38 @@ public class NamespaceTests
     }
 
     [Fact]
+    public void Exchange_of_two_directories_keeps_link_counts_and_fixes_dotdot()
+    {
+        var p = _m.Mkdir("p");
+        var q = _m.Mkdir("q");
+        var x = _m.Mkdir("x", p.Node);
+        _m.Mkdir("inner", x.Node);
+        var y = _m.Mkdir("y", q.Node);
+        _m.Fs.Rename(p.Node, "x", q.Node, "y", RenameFlags.Exchange);
+        Assert.Equal(y.Node, _m.Get("x", p.Node).Node);
+        Assert.Equal(x.Node, _m.Get("y", q.Node).Node);
+        Assert.Equal(3u, _m.Fs.GetAttributes(p.Node).Links);
+        Assert.Equal(3u, _m.Fs.GetAttributes(q.Node).Links);
+        Assert.Equal(3u, _m.Fs.GetAttributes(x.Node).Links);
+        Assert.Equal(p.Node, _m.Get("..", y.Node).Node);
+        Assert.Equal(q.Node, _m.Get("..", x.Node).Node);
+        _m.File("f", "1");
+        _m.File("g", "22");
+        _m.Fs.Rename(_m.Root, "f", _m.Root, "g", RenameFlags.Exchange);
+        Assert.Equal(2, _m.Get("f").Size);
+        Assert.Equal(1, _m.Get("g").Size);
+    }
+
+    [Fact]
+    public void Rename_refuses_whiteout_and_unknown_flags()
+    {
+        _m.File("f");
+        Assert.Equal(Errno.EINVAL, ErrnoOf(() => _m.Fs.Rename(_m.Root, "f", _m.Root, "g", RenameFlags.Whiteout)));
+        Assert.Equal(Errno.EINVAL, ErrnoOf(() => _m.Fs.Rename(_m.Root, "f", _m.Root, "g", (RenameFlags)0x40)));
+        Assert.NotNull(_m.Fs.Lookup(_m.Root, "f"));
+    }
+
+    [Fact]
     public void Removed_directory_takes_no_new_names()
     {
         var d = _m.Mkdir("d");

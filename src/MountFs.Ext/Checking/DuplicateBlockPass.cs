@@ -38,6 +38,9 @@ internal static class DuplicateBlockPass
                 }
                 s.Disk.Read(p.Block).CopyTo(s.Disk.Overwrite(copy), 0);
                 Release(s, p.Block);
+                // Pass 2 must work on the directory's own copy, not on the block it now leaves to the other file.
+                if (p.Level == PointerLevel.Data && s.Directories.TryGetValue(ino, out var info) && p.Logical < info.Blocks.Count && info.Blocks[(int)p.Logical] == p.Block)
+                    info.Blocks[(int)p.Logical] = copy;
                 return copy;
             });
             if (walker.InodeChanged) s.WriteInode(ino, inode);

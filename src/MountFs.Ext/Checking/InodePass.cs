@@ -117,6 +117,7 @@ internal static class InodePass
             inode.Flags &= ~Inode.IndexFlag;
             dirty = true;
         }
+        dirty |= CheckCommonFields(s, ino, inode);
         if (inode.FileAclHigh != 0)
         {
             s.Fix($"i_file_acl_hi for inode {ino} is {inode.FileAclHigh}, should be zero.", preenSafe: true);
@@ -287,6 +288,30 @@ internal static class InodePass
         }
     }
 
+    private const uint CasefoldFlag = 0x40000000;
+
+    /// <summary>Fields e2fsck checks on every inode it looks at: the casefold flag and i_extra_isize.</summary>
+    private static bool CheckCommonFields(CheckSession s, uint ino, Inode inode)
+    {
+        bool dirty = false;
+        if ((inode.Flags & CasefoldFlag) != 0)
+        {
+            s.Fix($"Inode {ino} has the casefold flag set without the casefold feature; clearing the flag.", preenSafe: true);
+            inode.Flags &= ~CasefoldFlag;
+            dirty = true;
+        }
+        int max = s.Geo.InodeSize - Inode.GoodOldSize;
+        int extra = inode.ExtraSize;
+        if (max > 0 && extra != 0 && (extra < 4 || extra > max || extra % 4 != 0))
+        {
+            int fixedSize = extra < 4 || extra > max ? Math.Min(Math.Max((int)s.Sb.WantExtraInodeSize, 4) & ~3, max) : (extra + 3) & ~3;
+            s.Fix($"Inode {ino} has an invalid extra size ({extra}); setting it to {fixedSize}.", preenSafe: true);
+            inode.ExtraSize = (ushort)fixedSize;
+            dirty = true;
+        }
+        return dirty;
+    }
+
     /// <summary>
     /// Inodes below s_first_ino: always counted as in use. Only the bad-blocks inode (1), the boot loader (5), the
     /// journal and the resize inode (7, checked by pass 0) may own blocks; sizes and i_blocks are checked as for files.
@@ -295,10 +320,11 @@ internal static class InodePass
     {
         s.InodeUsed[(int)ino] = true;
         if (ino == 7 && s.Sb.HasCompat(CompatFeatures.ResizeInode)) return; // see ResizeInode, after the scan
-        bool journalSlot = ino == 8 && !s.Sb.HasCompat(CompatFeatures.HasJournal);
-        if (journalSlot && (inode.LinksCount != 0 || inode.Blocks512 != 0 || inode.Block(0) != 0))
+        // Journal (8) and quota (3, 4) slots unused on ext2 must hold nothing, as e2fsck insists.
+        bool unusedSlot = (ino == 8 && !s.Sb.HasCompat(CompatFeatures.HasJournal)) || ino is 3 or 4;
+        if (unusedSlot && (inode.LinksCount != 0 || inode.Blocks512 != 0 || inode.Block(0) != 0))
         {
-            s.Fix("Journal inode is not in use, but contains data; clearing it.", preenSafe: true);
+            s.Fix($"Reserved inode {ino} (journal/quota) is not in use, but contains data; clearing it.", preenSafe: true);
             inode = new Inode(s.Geo.InodeSize);
             s.WriteInode(ino, inode);
         }
@@ -309,6 +335,7 @@ internal static class InodePass
             inode = new Inode(s.Geo.InodeSize);
             dirty = true;
         }
+        dirty |= CheckCommonFields(s, ino, inode);
         if (inode.FileAclHigh != 0)
         {
             s.Fix($"i_file_acl_hi for reserved inode {ino} is {inode.FileAclHigh}, should be zero.", preenSafe: true);

@@ -33,10 +33,18 @@ internal static class ReferenceCountPass
                 inode = s.ReadInode(ino);
                 counted = s.LinksCounted[ino];
             }
-            if (inode.LinksCount == counted) continue;
-            s.Fix($"Inode {ino} ref count is {inode.LinksCount}, should be {counted}.", preenSafe: true);
-            inode.LinksCount = (ushort)Math.Min(counted, ushort.MaxValue);
-            s.WriteInode(ino, inode);
+            FixCount(s, ino, inode, counted);
         }
+        // Reconnecting may have made /lost+found, whose '..' adds a link to the root checked earlier in the loop.
+        foreach (uint ino in new[] { 2u, s.LostAndFound })
+            if (ino != 0 && s.InodeUsed[(int)ino]) FixCount(s, ino, s.ReadInode(ino), s.LinksCounted[ino]);
+    }
+
+    private static void FixCount(CheckSession s, uint ino, Inode inode, int counted)
+    {
+        if (inode.LinksCount == counted) return;
+        s.Fix($"Inode {ino} ref count is {inode.LinksCount}, should be {counted}.", preenSafe: true);
+        inode.LinksCount = (ushort)Math.Min(counted, ushort.MaxValue);
+        s.WriteInode(ino, inode);
     }
 }

@@ -44,6 +44,7 @@ internal static class ResizeInode
         if (rsv == 0) return dind == 0 ? null : "a double-indirect block without reserved GDT blocks";
         if (dind == 0) return "no double-indirect block";
         if (inode.LinksCount == 0 || !inode.IsRegular) return "not a regular file in use";
+        if (inode.Size > geo.MaxFileBlocks * geo.BlockSize) return $"i_size {inode.Size} too large";
         if (dind < geo.FirstDataBlock || dind >= geo.BlocksCount || s.Metadata[(int)dind]) return $"double-indirect block {dind} out of range";
         if (s.BlockUsed[(int)dind]) return $"double-indirect block {dind} is used by another file";
         var backups = BackupGroups(geo);

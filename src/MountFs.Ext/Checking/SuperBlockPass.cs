@@ -61,7 +61,23 @@ internal static class SuperBlockPass
             sb.ReservedBlocksCount = sb.BlocksCount / 20;
         }
         CheckJournalFields(s);
+        CheckUninitFlags(s);
         CheckResizeFeature(s);
+    }
+
+    /// <summary>Without uninit_bg/metadata_csum a group may not be marked uninitialised nor claim unused inode-table space.</summary>
+    private static void CheckUninitFlags(CheckSession s)
+    {
+        if (s.Sb.HasRoCompat(RoCompatFeatures.GdtCsum) || s.Sb.HasRoCompat(RoCompatFeatures.MetadataCsum)) return;
+        for (int g = 0; g < s.Groups.Length; g++)
+        {
+            var d = s.Groups[g];
+            if (d.Flags == 0 && d.InodeTableUnused == 0) continue;
+            s.Fix($"Group descriptor {g} marked uninitialized without feature set.", preenSafe: true);
+            d.Flags = 0;
+            d.InodeTableUnused = 0;
+            s.Groups[g] = d;
+        }
     }
 
     private const uint JournalMagic = 0xC03B3998;

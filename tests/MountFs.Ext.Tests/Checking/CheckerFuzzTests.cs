@@ -43,7 +43,8 @@ public sealed class CheckerFuzzTests(ITestOutputHelper output)
         var failures = new List<string>();
         var outcomes = new Dictionary<FsckExitCode, int>();
         string scratch = Path.Combine(dir.Path, "round.img");
-        for (int round = 0; round < Rounds; round++)
+        int firstSeed = int.TryParse(Environment.GetEnvironmentVariable("MOUNTFS_FUZZ_SEED"), out int seed) ? seed : 0;
+        for (int round = firstSeed; round < firstSeed + Rounds; round++)
         {
             var rng = new Random(round);
             var bytes = (byte[])pristine.Clone();

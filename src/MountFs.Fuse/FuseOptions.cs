@@ -4,16 +4,25 @@ namespace MountFs.Fuse;
 public sealed record FuseOptions
 {
     /// <summary>How long the kernel may trust a name → node answer (entry_valid).</summary>
-    public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <remarks>Only this mount changes the image, and the kernel drops what its own operations change,
+    /// so long time-outs are safe; they spare a round trip per stat and per path lookup.</remarks>
+    public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the kernel may trust attributes (attr_valid).</summary>
-    public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a missing name may be cached; zero answers ENOENT, which caches nothing.</summary>
     public TimeSpan NegativeTimeout { get; init; } = TimeSpan.Zero;
 
     /// <summary>Worker threads each blocking in read() on /dev/fuse, so one slow request never stalls the rest.</summary>
     public int Threads { get; init; } = 4;
+
+    /// <summary>
+    /// Send FLUSH to the layout on every close(2) (true), or let the kernel skip it (FOPEN_NOFLUSH) and
+    /// call <c>IFileSystem.Flush</c> once just before Release (false, default): close then costs no
+    /// synchronous round trip. Durability is fsync's job either way.
+    /// </summary>
+    public bool FlushOnClose { get; init; }
 
     /// <summary>Give each worker its own descriptor (FUSE_DEV_IOC_CLONE), so replies do not share one
     /// processing queue; falls back to the shared descriptor where cloning is refused.</summary>

@@ -136,7 +136,7 @@ public sealed class DispatcherTests
         var attr = AttrOut.Parse(r.Payload);
         Assert.Equal(_fs.RootNode, attr.Attr.Ino);
         Assert.Equal(0x4000u, attr.Attr.Mode & 0xF000);
-        Assert.Equal(new FuseTimeout(1, 0), attr.AttrValid);
+        Assert.Equal(FuseTimeout.From(new FuseOptions().AttributeTimeout), attr.AttrValid);
 
         var dir = MkDir(1, "d");
         Assert.NotEqual(0UL, dir.NodeId);
@@ -161,6 +161,27 @@ public sealed class DispatcherTests
         // The root is never counted nor forgotten.
         Assert.Null(Send(new RequestBuilder(FuseOpcode.Forget, 1).U64(1).Build()));
         Assert.Equal([layoutId], _fs.Forgotten);
+    }
+
+    [Fact]
+    public void TimeoutsComeFromTheOptions()
+    {
+        var d = new FuseDispatcher(new MemoryFileSystem(), new FuseOptions
+        {
+            EntryTimeout = TimeSpan.FromSeconds(2.25), AttributeTimeout = TimeSpan.FromMilliseconds(1500),
+            NegativeTimeout = TimeSpan.FromSeconds(3),
+        });
+        d.Process(RequestBuilder.Init(38, Kernel638).Build(), _reply);
+        int n = d.Process(new RequestBuilder(FuseOpcode.MkDir, 1).U32(0x1ED).U32(0).Name("d").Build(), _reply);
+        var entry = EntryOut.Parse(Reply.Parse(_reply, n).Payload);
+        Assert.Equal(new FuseTimeout(2, 250_000_000), entry.EntryValid);
+        Assert.Equal(new FuseTimeout(1, 500_000_000), entry.AttrValid);
+        // A positive negative time-out caches the miss: node id 0 instead of ENOENT.
+        n = d.Process(new RequestBuilder(FuseOpcode.Lookup, 1).Name("absent").Build(), _reply);
+        var miss = Reply.Parse(_reply, n);
+        Assert.Equal(0, miss.Error);
+        Assert.Equal(0UL, EntryOut.Parse(miss.Payload).NodeId);
+        Assert.Equal(new FuseTimeout(3, 0), EntryOut.Parse(miss.Payload).EntryValid);
     }
 
     [Fact]
@@ -215,13 +236,13 @@ public sealed class DispatcherTests
 
         // O_RDWR|O_TRUNC empties the file (ATOMIC_O_TRUNC is ours to honour).
         var trunc = Call(new RequestBuilder(FuseOpcode.Open, entry.NodeId).U32(0x202).U32(0));
-        Assert.Equal(OpenReplyFlags.KeepCache, OpenOut.Parse(trunc.Payload).Flags);
+        Assert.Equal(OpenReplyFlags.KeepCache | OpenReplyFlags.NoFlush, OpenOut.Parse(trunc.Payload).Flags);
         var attr = AttrOut.Parse(Call(new RequestBuilder(FuseOpcode.GetAttr, entry.NodeId).U32(0).U32(0).U64(0)).Payload);
         Assert.Equal(0UL, attr.Attr.Size);
 
         // O_DIRECT asks the kernel to bypass its page cache.
         var direct = Call(new RequestBuilder(FuseOpcode.Open, entry.NodeId).U32(0x4000).U32(0));
-        Assert.Equal(OpenReplyFlags.DirectIo, OpenOut.Parse(direct.Payload).Flags);
+        Assert.Equal(OpenReplyFlags.DirectIo | OpenReplyFlags.NoFlush, OpenOut.Parse(direct.Payload).Flags);
 
         Assert.Equal(-9, Call(RequestBuilder.Io(FuseOpcode.Read, entry.NodeId, 999, 0, 10)).Error);
     }

@@ -28,6 +28,9 @@ public sealed class FuseBridge
     public NodeTable Nodes { get; }
     public HandleTable Handles { get; } = new();
 
+    /// <summary>False: opens reply FOPEN_NOFLUSH and Release calls the layout's Flush first.</summary>
+    public bool FlushOnClose { get; set; } = true;
+
     /// <summary>Set once INIT granted the writeback cache: the kernel then places appends itself.</summary>
     public bool KernelOwnsAppend { get; set; }
 
@@ -128,7 +131,7 @@ public sealed class FuseBridge
             FileSystem.Release(layoutNode, handle);
             throw;
         }
-        return (Handles.Add(new OpenHandle(layoutNode, handle, flags, false)), ReplyFlags(flags));
+        return (Handles.Add(new OpenHandle(layoutNode, handle, flags, false)), ReplyFlags(flags, FlushOnClose));
     }
 
     /// <summary>CREATE; a name that appeared since the kernel's negative lookup is opened unless O_EXCL.</summary>
@@ -154,13 +157,14 @@ public sealed class FuseBridge
                 : existing;
         }
         Hand(attributes);
-        return (attributes, Handles.Add(new OpenHandle(attributes.Node, handle, flags, false)), ReplyFlags(flags));
+        return (attributes, Handles.Add(new OpenHandle(attributes.Node, handle, flags, false)), ReplyFlags(flags, FlushOnClose));
     }
 
-    private static OpenReplyFlags ReplyFlags(OpenFlags flags) =>
+    private static OpenReplyFlags ReplyFlags(OpenFlags flags, bool flushOnClose) =>
         // Only this process changes the image, so pages cached from an earlier open stay right;
         // AUTO_INVAL_DATA still drops them if mtime or size moves.
-        (flags & OpenFlags.Direct) != 0 ? OpenReplyFlags.DirectIo : OpenReplyFlags.KeepCache;
+        ((flags & OpenFlags.Direct) != 0 ? OpenReplyFlags.DirectIo : OpenReplyFlags.KeepCache)
+        | (flushOnClose ? OpenReplyFlags.None : OpenReplyFlags.NoFlush);
 
     public int Read(ulong node, ulong fh, long offset, Span<byte> buffer)
     {
@@ -191,7 +195,14 @@ public sealed class FuseBridge
     public void Release(ulong fh)
     {
         var h = Handles.Remove(fh);
-        FileSystem.Release(h.LayoutNode, h.LayoutHandle);
+        try
+        {
+            if (!FlushOnClose) FileSystem.Flush(h.LayoutNode, h.LayoutHandle);
+        }
+        finally
+        {
+            FileSystem.Release(h.LayoutNode, h.LayoutHandle);
+        }
     }
 
     public void Fsync(ulong node, ulong fh, bool dataOnly)

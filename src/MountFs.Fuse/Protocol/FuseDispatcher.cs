@@ -36,7 +36,7 @@ public sealed class FuseDispatcher
 
     public FuseDispatcher(IFileSystem fileSystem, FuseOptions options, Action<string>? log = null)
     {
-        _bridge = new FuseBridge(fileSystem) { CacheDirectories = options.CacheDirectories };
+        _bridge = new FuseBridge(fileSystem) { CacheDirectories = options.CacheDirectories, FlushOnClose = options.FlushOnClose };
         _options = options;
         _log = log ?? (_ => { });
         _entryTimeout = FuseTimeout.From(options.EntryTimeout);

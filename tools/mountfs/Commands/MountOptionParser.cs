@@ -44,6 +44,7 @@ public static class MountOptionParser
                 case "default_permissions": fuse = fuse with { DefaultPermissions = true }; break;
                 case "writeback_cache": fuse = fuse with { WritebackCache = true }; break;
                 case "no_writeback_cache": fuse = fuse with { WritebackCache = false }; break;
+                case "flush_on_close": fuse = fuse with { FlushOnClose = true }; break;
                 case "clone_fd": fuse = fuse with { CloneDevicePerWorker = true }; break;
                 case "no_dir_cache": fuse = fuse with { CacheDirectories = false }; break;
                 case "nonempty": fuse = fuse with { RequireEmptyMountPoint = false }; break;

@@ -249,6 +249,19 @@ public sealed class CopyCommandTests : IDisposable
         Assert.Equal([$"mountfs: {_cli.PathOf("nothing")}: No such file or directory"], noDir.ErrorLines);
     }
 
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void Unmountable_image_is_one_line_naming_the_image(string layout)
+    {
+        string image = _cli.PathOf("zeros.img");
+        File.WriteAllBytes(image, new byte[8 << 20]);
+        var result = _cli.Run("ls", "-t", layout, image + ":/");
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"mountfs: {image}: cannot open the {layout} file system: ", line);
+        Assert.DoesNotContain($": {image}: ", line[(image.Length + 10)..]);
+    }
+
     [SkippableFact]
     public void Directory_without_r_is_skipped_with_a_message()
     {

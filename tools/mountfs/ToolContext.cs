@@ -47,7 +47,19 @@ public sealed class ToolContext
     /// <summary>Spectre console over <see cref="Out"/> for tables and progress.</summary>
     public IAnsiConsole Console { get; }
 
-    public void ReportError(string subject, string message) => Error.WriteLine($"mountfs: {subject}: {message}");
+    public void ReportError(string subject, string message) => Error.WriteLine($"mountfs: {subject}: {WithoutSubject(subject, message)}");
 
-    public void Warn(string subject, string message) => Error.WriteLine($"mountfs: warning: {subject}: {message}");
+    public void Warn(string subject, string message) => Error.WriteLine($"mountfs: warning: {subject}: {WithoutSubject(subject, message)}");
+
+    /// <summary>Layouts and devices often start their messages with the image name; it is not repeated.</summary>
+    private static string WithoutSubject(string subject, string message)
+    {
+        int colon = subject.IndexOf(":/", StringComparison.Ordinal);
+        string image = colon > 0 ? subject[..colon] : subject;
+        foreach (string prefix in new[] { subject + ": ", image + ": " })
+            if (message.StartsWith(prefix, StringComparison.Ordinal) && message.Length > prefix.Length)
+                return message[prefix.Length..];
+        int inner = message.IndexOf(": " + image + ": ", StringComparison.Ordinal);
+        return inner >= 0 ? message.Remove(inner + 2, image.Length + 2) : message;
+    }
 }

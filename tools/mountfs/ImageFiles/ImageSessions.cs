@@ -35,7 +35,14 @@ public sealed class ImageSessions(LayoutRegistry registry, string? type = null) 
         try
         {
             layout = FindLayout(registry, image, device, type);
-            return layout.Mount(device, new MountOptions { ReadOnly = !writable });
+            try
+            {
+                return layout.Mount(device, new MountOptions { ReadOnly = !writable });
+            }
+            catch (FsException e)
+            {
+                throw new ToolException(image, $"cannot open the {layout.Name} file system: {ErrorText.Describe(e)}");
+            }
         }
         catch
         {

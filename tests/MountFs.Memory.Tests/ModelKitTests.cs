@@ -87,6 +87,11 @@ public class ModelKitTests(ITestOutputHelper output)
         Assert.True(report.Count(OperationKind.WriteBeyondLimit, "EFBIG") > 0);
     }
 
+    /// <summary>The kit's property plugs straight into FsCheck.Xunit.</summary>
+    [FsCheck.Xunit.Property(MaxTest = 10)]
+    public FsCheck.Property Property_attribute_form_runs_generated_sequences() =>
+        new ModelChecker(() => new MemoryFileSystem()).Property(maxLength: 120);
+
     [Fact]
     public void FsCheck_property_passes_for_the_memory_subject()
     {

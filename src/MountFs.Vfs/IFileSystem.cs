@@ -7,12 +7,14 @@ namespace MountFs.Vfs;
 /// <remarks>
 /// <para><b>Node ids.</b> Every node has a <c>ulong</c> id chosen by the layout (an inode number
 /// where the layout has one). <see cref="RootNode"/> names the root directory. An id a front end
-/// received (from Lookup, Create, Mkdir, Mknod, Symlink, Link, ReadDirectory) stays valid for
+/// received from Lookup, Create, MakeDirectory, MakeNode, Symlink or Link stays valid for
 /// <see cref="GetAttributes"/> and the other node operations until the front end calls
 /// <see cref="Forget"/> for it, even if the node is renamed or unlinked meanwhile. Front ends own
 /// lookup counting (the FUSE bridge counts nlookup); the layout is told only when a front end
 /// holds no more references, once per <see cref="Forget"/>. Front ends are free to map ids (the
-/// FUSE bridge swaps the root with FUSE's fixed id 1); layouts never see FUSE ids.</para>
+/// FUSE bridge swaps the root with FUSE's fixed id 1); layouts never see FUSE ids. Ids seen only in
+/// a <see cref="ReadDirectory"/> listing carry no reference (the kernel sends no FORGET for plain
+/// READDIR): a front end that wants to use one looks the name up first, as READDIRPLUS does.</para>
 ///
 /// <para><b>Handles.</b> Open/OpenDirectory/Create return a handle (<c>ulong</c>, layout's choice,
 /// 0 allowed) passed back to Read/Write/Flush/Fsync/Release and ReadDirectory/ReleaseDirectory.

@@ -30,6 +30,7 @@ FIGURES = OrderedDict([
     ("copytree", "copy tree in"),
     ("mkfs", "mkfs"),
     ("fsck", "fsck -n"),
+    ("startup", "tool start-up"),
     ("rss", "peak RSS, big copy"),
     ("bigcopy", "big file copy in"),
 ])

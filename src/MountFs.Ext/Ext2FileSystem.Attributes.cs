@@ -36,6 +36,7 @@ public sealed partial class Ext2FileSystem
         {
             var inode = LiveInode(node);
             var enc = ExtendedAttributeEntry.Encode(name) ?? throw new FsException(Errno.EOPNOTSUPP, $"attribute namespace of '{name}' not supported");
+            if (!UserNamespaceAllowed(inode, enc.Index)) throw new FsException(Errno.ENODATA);
             foreach (var e in ReadAttributes((uint)node, inode, includeHidden: false))
                 if (e.NameIndex == enc.Index && e.Name.AsSpan().SequenceEqual(enc.Name)) return e.Value;
             throw new FsException(Errno.ENODATA);
@@ -59,7 +60,7 @@ public sealed partial class Ext2FileSystem
         var copy = value.ToArray();
         lock (_gate)
         {
-            ChangeAttributes(node, list =>
+            ChangeAttributes(node, enc.Index, removing: false, list =>
             {
                 int i = list.FindIndex(e => e.NameIndex == enc.Index && e.Name.AsSpan().SequenceEqual(enc.Name));
                 if (i >= 0 && (flags & 1) != 0) throw new FsException(Errno.EEXIST);
@@ -75,7 +76,7 @@ public sealed partial class Ext2FileSystem
         var enc = ExtendedAttributeEntry.Encode(name) ?? throw new FsException(Errno.EOPNOTSUPP, $"attribute namespace of '{name}' not supported");
         lock (_gate)
         {
-            ChangeAttributes(node, list =>
+            ChangeAttributes(node, enc.Index, removing: true, list =>
             {
                 int i = list.FindIndex(e => e.NameIndex == enc.Index && e.Name.AsSpan().SequenceEqual(enc.Name));
                 if (i < 0 || enc.Index is 2 or 3 or 8) throw new FsException(Errno.ENODATA);
@@ -84,10 +85,15 @@ public sealed partial class Ext2FileSystem
         }
     }
 
-    private void ChangeAttributes(ulong node, Action<List<ExtendedAttributeEntry>> change)
+    /// <summary>Linux allows user.* attributes only on regular files and directories (xattr_permission).</summary>
+    private static bool UserNamespaceAllowed(Inode inode, byte index) => index != 1 || inode.IsRegular || inode.IsDirectory;
+
+    private void ChangeAttributes(ulong node, byte index, bool removing, Action<List<ExtendedAttributeEntry>> change)
     {
         uint ino = (uint)node;
         var inode = LiveInode(node);
+        if (!UserNamespaceAllowed(inode, index))
+            throw removing ? new FsException(Errno.ENODATA) : new FsException(Errno.EPERM, "user attributes only on files and directories");
         var list = ReadAttributes(ino, inode, includeHidden: true);
         change(list);
         if (ExtendedAttributeBlock.RequiredSize(list) > _geo.BlockSize)

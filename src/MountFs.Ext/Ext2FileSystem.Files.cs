@@ -43,14 +43,7 @@ public sealed partial class Ext2FileSystem
             int left = _openCounts.GetValueOrDefault(ino) - 1;
             if (left > 0) { _openCounts[ino] = left; return; }
             _openCounts.Remove(ino);
-            if (_readOnly || _disposed) return;
-            var inode = ReadInode(ino);
-            if (inode.LinksCount != 0 || inode.Mode == 0) return;
-            using var tx = Begin();
-            RemoveOrphan(tx, ino, inode);
-            Evict(tx, ino, ReadInode(ino));
-            tx.Commit();
-            AfterCommit();
+            if (!_referenced.Contains(ino)) FreeIfUnlinked(ino);
         }
     }
 

@@ -32,7 +32,7 @@ public sealed partial class Ext2FileSystem
         if (node < 1 || node > _sb.InodesCount) throw new FsException(Errno.ENOENT, $"{_image}: no inode {node}");
         uint ino = (uint)node;
         var inode = ReadInode(ino);
-        if (inode.Mode == 0 || inode.LinksCount == 0 && !_openCounts.ContainsKey(ino) && ino != RootInode)
+        if (inode.Mode == 0 || inode.LinksCount == 0 && !IsPinned(ino) && ino != RootInode)
             throw new FsException(Errno.ENOENT, $"{_image}: inode {ino} is not in use");
         return inode;
     }

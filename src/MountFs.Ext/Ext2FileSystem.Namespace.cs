@@ -14,7 +14,7 @@ public sealed partial class Ext2FileSystem
             var bytes = Encoding.UTF8.GetBytes(name);
             if (bytes.Length > DirectoryEntry.MaxNameLength) throw new FsException(Errno.ENAMETOOLONG);
             if (Find((uint)parent, dir, bytes) is not { } slot) return null;
-            return Attributes(slot.Inode, EntryTarget((uint)parent, slot.Inode));
+            return Attributes(slot.Inode, Referenced(slot.Inode, EntryTarget((uint)parent, slot.Inode)));
         }
     }
 
@@ -22,22 +22,66 @@ public sealed partial class Ext2FileSystem
     private Inode EntryTarget(uint dirIno, uint ino)
     {
         var inode = ReadInode(ino);
-        if (inode.Mode == 0 || inode.LinksCount == 0 && !_openCounts.ContainsKey(ino))
+        if (inode.Mode == 0 || inode.LinksCount == 0 && !IsPinned(ino))
             throw Corrupt("directory entry", $"directory {dirIno} names inode {ino}, which is not in use");
         return inode;
     }
 
-    public void Forget(ulong node) { }
+    /// <summary>Node ids a front end holds (from lookups and creations) until it forgets them: an unlinked node
+    /// keeps its inode number (on the orphan list) while referenced, so an old id never names a new node.</summary>
+    private readonly HashSet<uint> _referenced = [];
+
+    private Inode Referenced(uint ino, Inode inode)
+    {
+        _referenced.Add(ino);
+        return inode;
+    }
+
+    private bool IsPinned(uint ino) => _openCounts.ContainsKey(ino) || _referenced.Contains(ino);
+
+    public void Forget(ulong node)
+    {
+        lock (_gate)
+        {
+            if (!_referenced.Remove((uint)node) || _openCounts.ContainsKey((uint)node)) return;
+            FreeIfUnlinked((uint)node);
+        }
+    }
+
+    /// <summary>Frees a node nobody references any more if it has no links (it sits on the orphan list).</summary>
+    private void FreeIfUnlinked(uint ino)
+    {
+        if (_readOnly || _disposed || ino < 1 || ino > _sb.InodesCount) return;
+        var inode = ReadInode(ino);
+        if (inode.LinksCount != 0 || inode.Mode == 0 || !IsInodeInUse(ino)) return;
+        using var tx = Begin();
+        RemoveOrphan(tx, ino, inode);
+        Evict(tx, ino, ReadInode(ino));
+        tx.Commit();
+        AfterCommit();
+    }
 
     private void EnsureAbsent(uint dirIno, byte[] name)
     {
-        if (Find(dirIno, DirectoryInode(dirIno), name) != null) throw new FsException(Errno.EEXIST);
+        var dir = DirectoryInode(dirIno);
+        if (dir.LinksCount == 0) throw new FsException(Errno.ENOENT, "directory was removed");
+        if (Find(dirIno, dir, name) != null) throw new FsException(Errno.EEXIST);
+    }
+
+    /// <summary>BSD group semantics in a set-gid directory: new nodes take its group, new directories its set-gid bit.</summary>
+    private void InheritGroup(Inode child, uint parentIno)
+    {
+        var parent = ReadInode(parentIno);
+        if ((parent.Mode & 0x400) == 0) return;
+        child.Gid = parent.Gid;
+        if (child.IsDirectory) child.Mode |= 0x400;
     }
 
     private (uint Ino, Inode Inode) CreateNode(Transaction tx, uint parent, byte[] name, uint mode, uint rdev, Credentials owner)
     {
         uint ino = AllocateInode(tx, parent, directory: false);
         var inode = NewInode(mode, owner, 1);
+        InheritGroup(inode, parent);
         uint type = mode & UnixFileMode.TypeMask;
         if (type is UnixFileMode.CharacterDevice or UnixFileMode.BlockDevice) inode.DeviceNumber = rdev;
         WriteInode(tx, ino, inode);
@@ -58,7 +102,7 @@ public sealed partial class Ext2FileSystem
             var (ino, inode) = CreateNode(tx, (uint)parent, bytes, mode, rdev, owner);
             tx.Commit();
             AfterCommit();
-            return Attributes(ino, inode);
+            return Attributes(ino, Referenced(ino, inode));
         }
     }
 
@@ -72,7 +116,7 @@ public sealed partial class Ext2FileSystem
             var (ino, inode) = CreateNode(tx, (uint)parent, bytes, UnixFileMode.Regular | (mode & UnixFileMode.PermissionMask), 0, owner);
             tx.Commit();
             AfterCommit();
-            return (Attributes(ino, inode), OpenHandle(ino));
+            return (Attributes(ino, Referenced(ino, inode)), OpenHandle(ino));
         }
     }
 
@@ -87,6 +131,7 @@ public sealed partial class Ext2FileSystem
             if (ReadInode(p).LinksCount >= LinkMax) throw new FsException(Errno.EMLINK);
             uint ino = AllocateInode(tx, p, directory: true);
             var inode = NewInode(UnixFileMode.Directory | (mode & UnixFileMode.PermissionMask), owner, 2);
+            InheritGroup(inode, p);
             uint block = MapOrAllocate(tx, ino, inode, 0, out _);
             InitDirectoryBlock(tx.Create(block, BlockKind.Directory), ino, p);
             inode.SizeLow = (uint)_geo.BlockSize;
@@ -96,7 +141,7 @@ public sealed partial class Ext2FileSystem
             AdjustLinks(tx, p, +1);
             tx.Commit();
             AfterCommit();
-            return Attributes(ino, inode);
+            return Attributes(ino, Referenced(ino, inode));
         }
     }
 
@@ -113,6 +158,7 @@ public sealed partial class Ext2FileSystem
             EnsureAbsent(p, bytes);
             uint ino = AllocateInode(tx, p, directory: false);
             var inode = NewInode(UnixFileMode.Symlink | 0x1FF, owner, 1);
+            InheritGroup(inode, p);
             if (targetBytes.Length < Inode.FastSymlinkMax)
                 targetBytes.CopyTo(inode.BlockArea);
             else
@@ -125,7 +171,7 @@ public sealed partial class Ext2FileSystem
             AddEntry(tx, p, bytes, ino, DirectoryEntry.TypeSymlink);
             tx.Commit();
             AfterCommit();
-            return Attributes(ino, inode);
+            return Attributes(ino, Referenced(ino, inode));
         }
     }
 
@@ -155,16 +201,16 @@ public sealed partial class Ext2FileSystem
         {
             uint ino = (uint)node;
             var inode = LiveInode(node);
+            EnsureAbsent((uint)newParent, bytes);
             if (inode.IsDirectory) throw new FsException(Errno.EPERM, "hard links to directories are not allowed");
             if (inode.LinksCount >= LinkMax) throw new FsException(Errno.EMLINK);
             if (inode.LinksCount == 0) throw new FsException(Errno.ENOENT, "node was unlinked");
             using var tx = Begin();
-            EnsureAbsent((uint)newParent, bytes);
             AddEntry(tx, (uint)newParent, bytes, ino, DirectoryEntry.FileTypeOf(inode.Mode));
             inode = AdjustLinks(tx, ino, +1);
             tx.Commit();
             AfterCommit();
-            return Attributes(ino, inode);
+            return Attributes(ino, Referenced(ino, inode));
         }
     }
 
@@ -211,7 +257,14 @@ public sealed partial class Ext2FileSystem
         var now = Timestamp.Now;
         SetTimes(inode, null, null, now);
         ForgetIndex(ino);
-        if (_openCounts.ContainsKey(ino)) { WriteInode(tx, ino, inode); AddOrphan(tx, ino); }
+        if (IsPinned(ino))
+        {
+            // Still referenced: keep the inode (as an empty directory on the orphan list) but free its blocks now.
+            TruncateBlocks(tx, ino, inode, 0);
+            inode.SizeLow = 0;
+            WriteInode(tx, ino, inode);
+            AddOrphan(tx, ino);
+        }
         else Evict(tx, ino, inode);
     }
 
@@ -224,19 +277,24 @@ public sealed partial class Ext2FileSystem
         lock (_gate)
         {
             uint p = (uint)parent, np = (uint)newParent;
+            bool exchange = (flags & RenameFlags.Exchange) != 0;
             var srcSlot = Find(p, DirectoryInode(p), src) ?? throw new FsException(Errno.ENOENT);
             var srcInode = EntryTarget(p, srcSlot.Inode);
-            var dstSlot = Find(np, DirectoryInode(np), dst);
+            var npInode = DirectoryInode(np);
+            if (npInode.LinksCount == 0) throw new FsException(Errno.ENOENT, "target directory was removed");
+            var dstSlot = Find(np, npInode, dst);
             Inode? dstInode = dstSlot is { } ds ? EntryTarget(np, ds.Inode) : null;
-            if ((flags & RenameFlags.Exchange) != 0)
+            // Linux's order of checks (do_renameat2, then vfs_rename), so errnos match.
+            if ((flags & RenameFlags.NoReplace) != 0 && dstSlot != null) throw new FsException(Errno.EEXIST);
+            if (exchange && dstSlot == null) throw new FsException(Errno.ENOENT);
+            if (srcInode.IsDirectory && IsAncestorOrSelf(srcSlot.Inode, np))
+                throw new FsException(Errno.EINVAL, "cannot move a directory into its own subtree");
+            if (dstSlot is { } t && dstInode!.IsDirectory && IsAncestorOrSelf(t.Inode, p))
+                throw new FsException(exchange ? Errno.EINVAL : Errno.ENOTEMPTY, "rename target is an ancestor of the source");
+            if (dstSlot is { } same && same.Inode == srcSlot.Inode) return;
+            if (exchange)
             {
-                if (dstSlot is not { } d) throw new FsException(Errno.ENOENT);
-                if (d.Inode == srcSlot.Inode) return;
-                if (p != np)
-                {
-                    if (srcInode.IsDirectory) CheckNotAncestor(srcSlot.Inode, np);
-                    if (dstInode!.IsDirectory) CheckNotAncestor(d.Inode, p);
-                }
+                var d = dstSlot!.Value;
                 using var xtx = Begin();
                 ReplaceEntry(xtx, p, src, d.Inode, DirectoryEntry.FileTypeOf(dstInode!.Mode));
                 ReplaceEntry(xtx, np, dst, srcSlot.Inode, DirectoryEntry.FileTypeOf(srcInode.Mode));
@@ -253,17 +311,12 @@ public sealed partial class Ext2FileSystem
             }
             if (dstSlot is { } existing)
             {
-                if ((flags & RenameFlags.NoReplace) != 0) throw new FsException(Errno.EEXIST);
-                if (existing.Inode == srcSlot.Inode) return;
                 if (srcInode.IsDirectory && !dstInode!.IsDirectory) throw new FsException(Errno.ENOTDIR);
                 if (!srcInode.IsDirectory && dstInode!.IsDirectory) throw new FsException(Errno.EISDIR);
                 if (dstInode!.IsDirectory && !IsEmptyDirectory(existing.Inode)) throw new FsException(Errno.ENOTEMPTY);
             }
-            if (srcInode.IsDirectory && p != np)
-            {
-                CheckNotAncestor(srcSlot.Inode, np);
-                if (dstSlot == null && ReadInode(np).LinksCount >= LinkMax) throw new FsException(Errno.EMLINK);
-            }
+            if (srcInode.IsDirectory && p != np && dstSlot == null && ReadInode(np).LinksCount >= LinkMax)
+                throw new FsException(Errno.EMLINK);
             using var tx = Begin();
             byte type = DirectoryEntry.FileTypeOf(srcInode.Mode);
             if (dstSlot is { } replaced)
@@ -290,14 +343,14 @@ public sealed partial class Ext2FileSystem
         }
     }
 
-    /// <summary>EINVAL when <paramref name="dir"/> is <paramref name="start"/> or one of its ancestors (a move into its own subtree).</summary>
-    private void CheckNotAncestor(uint dir, uint start)
+    /// <summary>Whether <paramref name="dir"/> is <paramref name="start"/> or one of its ancestors (walking "..").</summary>
+    private bool IsAncestorOrSelf(uint dir, uint start)
     {
         uint cur = start;
         for (long steps = 0; ; steps++)
         {
-            if (cur == dir) throw new FsException(Errno.EINVAL, "cannot move a directory into its own subtree");
-            if (cur == RootInode) return;
+            if (cur == dir) return true;
+            if (cur == RootInode) return false;
             uint parent = ParentOf(cur);
             if (parent == cur || steps > _sb.InodesCount) throw Corrupt("directory tree", $"'..' chain from inode {start} loops at inode {cur}");
             cur = parent;
@@ -328,7 +381,7 @@ public sealed partial class Ext2FileSystem
         if (inode.LinksCount > 0) inode.LinksCount--;
         SetTimes(inode, null, null, Timestamp.Now);
         if (inode.LinksCount > 0) { WriteInode(tx, ino, inode); return; }
-        if (_openCounts.ContainsKey(ino)) { WriteInode(tx, ino, inode); AddOrphan(tx, ino); }
+        if (IsPinned(ino)) { WriteInode(tx, ino, inode); AddOrphan(tx, ino); }
         else Evict(tx, ino, inode);
     }
 
@@ -398,7 +451,7 @@ public sealed partial class Ext2FileSystem
 
     private void ReleaseAllOrphans()
     {
-        foreach (uint ino in _openCounts.Keys.ToList())
+        foreach (uint ino in _openCounts.Keys.Union(_referenced).ToList())
         {
             var inode = ReadInode(ino);
             if (inode.LinksCount != 0) continue;
@@ -409,5 +462,6 @@ public sealed partial class Ext2FileSystem
         }
         _openCounts.Clear();
         _handles.Clear();
+        _referenced.Clear();
     }
 }

@@ -36,7 +36,7 @@ public class ExtendedAttributeTests
         using var dir = new ScratchDir();
         string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "1024");
         ulong a, b;
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             a = fs.Create(fs.RootNode, "a", 0x1A4, OpenFlags.ReadWrite, Credentials.Root).Attributes.Node;
             b = fs.MakeDirectory(fs.RootNode, "b", 0x1ED, Credentials.Root).Node;
@@ -51,7 +51,7 @@ public class ExtendedAttributeTests
         var (exit, output) = ExternalTool.Fsck(img);
         Assert.True(exit == 0, output);
         Assert.Contains("green", ExternalTool.Run("debugfs", "-R", "ea_get /a user.colour", img).Out);
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             Assert.Equal("green", Encoding.ASCII.GetString(fs.GetExtendedAttribute(a, "user.colour")));
             Assert.Equal(new[] { "user.empty", "user.colour" }, fs.ListExtendedAttributes(a));
@@ -89,7 +89,7 @@ public class ExtendedAttributeTests
         string stat2 = ExternalTool.Run("debugfs", "-R", "stat /two", img).Out;
         string acl(string s) => s.Split('\n').First(l => l.Contains("File ACL:")).Trim();
         Assert.Equal(acl(stat1), acl(stat2)); // shared
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             ulong one = fs.Lookup(fs.RootNode, "one")!.Node, two = fs.Lookup(fs.RootNode, "two")!.Node;
             Assert.Equal("same-value", Encoding.ASCII.GetString(fs.GetExtendedAttribute(two, "user.tag")));
@@ -98,7 +98,7 @@ public class ExtendedAttributeTests
         }
         var (exit, output) = ExternalTool.Fsck(img);
         Assert.True(exit == 0, output);
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             fs.Unlink(fs.RootNode, "two");
             fs.Unlink(fs.RootNode, "one");
@@ -115,7 +115,7 @@ public class ExtendedAttributeTests
         string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "4096");
         ExternalTool.Run("debugfs", "-w", "-R", "write /etc/hostname f", img);
         ExternalTool.Run("debugfs", "-w", "-R", "ea_set /f user.small tiny", img);
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             ulong f = fs.Lookup(fs.RootNode, "f")!.Node;
             Assert.Equal("tiny", Encoding.ASCII.GetString(fs.GetExtendedAttribute(f, "user.small")));

@@ -61,6 +61,19 @@ internal sealed class ScratchDir : IDisposable
 /// <summary>Reads an image while our device may hold it open (the device takes a lock that File.ReadAllBytes honours).</summary>
 internal static class ImageFile
 {
+    /// <summary>
+    /// Opens an image, retrying briefly while it is locked: a process forked by a parallel test between its fork and
+    /// exec still holds a copy of our just-closed descriptor, and with it the device's flock.
+    /// </summary>
+    public static MountFs.Blocks.FileBlockDevice Open(string path, bool readOnly = false)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return MountFs.Blocks.FileBlockDevice.Open(path, readOnly); }
+            catch (MountFs.Blocks.DeviceLockedException) when (attempt < 50) { Thread.Sleep(100); }
+        }
+    }
+
     public static byte[] ReadAll(string path) => ExternalTool.RunBytes("cat", path);
 
     public static SuperBlock Super(string path) =>

@@ -16,7 +16,7 @@ public class InteropTests
         using var dir = new ScratchDir();
         string img = ExternalTool.MakeImage(dir.Path, 96L << 20, "-b", blockSize.ToString());
         TreeBuilder tree;
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             tree = new TreeBuilder(fs, seed: blockSize);
             tree.Build(operations: 300, bigDirEntries: 5000);

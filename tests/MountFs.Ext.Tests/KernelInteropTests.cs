@@ -21,7 +21,7 @@ public class KernelInteropTests
         using (var dev = FileBlockDevice.Create(img, 48L << 20))
             new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = blockSize });
         TreeBuilder tree;
-        using (var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img), new MountOptions()))
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions()))
         {
             tree = new TreeBuilder(fs, seed: 7 + blockSize);
             tree.Build(operations: 150, bigDirEntries: 600);
@@ -87,7 +87,7 @@ public class KernelInteropTests
             ExternalTool.Run("mkfifo", m.Path + "/a/fifo");
             ExternalTool.Run("mknod", m.Path + "/a/chr", "c", "4", "300");
         }
-        using var fs = Ext2FileSystem.Mount(FileBlockDevice.Open(img, readOnly: true), new MountOptions { ReadOnly = true });
+        using var fs = Ext2FileSystem.Mount(ImageFile.Open(img, readOnly: true), new MountOptions { ReadOnly = true });
         foreach (var (path, expected) in files)
         {
             var node = Resolve(fs, path);

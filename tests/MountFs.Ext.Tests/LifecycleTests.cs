@@ -7,7 +7,7 @@ namespace MountFs.Ext.Tests;
 /// count, orphans, feature refusal, backup superblocks.</summary>
 public class LifecycleTests
 {
-    private static ExtensionsFs Open(string img, bool ro = false) => new(Ext2FileSystem.Mount(FileBlockDevice.Open(img, ro), new MountOptions { ReadOnly = ro }, TextWriter.Null));
+    private static ExtensionsFs Open(string img, bool ro = false) => new(Ext2FileSystem.Mount(ImageFile.Open(img, ro), new MountOptions { ReadOnly = ro }, TextWriter.Null));
 
     internal sealed class ExtensionsFs(Ext2FileSystem fs) : IDisposable
     {
@@ -85,6 +85,8 @@ public class LifecycleTests
             Assert.Equal(50_000, fs.Read(a.Node, handle, 0, new byte[60_000]));
             Assert.Equal(freeBefore, fs.GetStatistics().BlocksFree);
             fs.Release(a.Node, handle);
+            Assert.Equal(freeBefore, fs.GetStatistics().BlocksFree); // the front end still holds the node id
+            fs.Forget(a.Node);
             Assert.True(fs.GetStatistics().BlocksFree > freeBefore);
         }
         Assert.Equal(0u, ImageFile.Super(img).LastOrphan);

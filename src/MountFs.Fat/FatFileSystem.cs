@@ -310,8 +310,12 @@ public sealed class FatFileSystem : IFileSystem
         n.Chain = [];
     }
 
-    private FatNode? Find(FatNode dir, string name) =>
-        dir.Children!.TryGetValue(FatNameRules.Key(name), out var n) ? n : null;
+    private FatNode? Find(FatNode dir, string name)
+    {
+        // Path walks refuse over-long components before looking anything up, as Linux does.
+        if (name.Length > FatNameRules.MaxLongNameLength) throw new FsException(Errno.ENAMETOOLONG);
+        return dir.Children!.TryGetValue(FatNameRules.Key(name), out var n) ? n : null;
+    }
 
     private ShortDirectoryEntry NewEntry(FatAttributes attributes, uint firstCluster)
     {
@@ -550,29 +554,36 @@ public sealed class FatFileSystem : IFileSystem
         var to = Directory(newParent);
         Writable();
         if ((flags & RenameFlags.Whiteout) != 0) throw new FsException(Errno.EINVAL, "FAT has no whiteouts");
-        FatNameRules.Validate(newName);
+        if (newName.Length > FatNameRules.MaxLongNameLength) throw new FsException(Errno.ENAMETOOLONG);
         var src = Find(from, name) ?? throw new FsException(Errno.ENOENT);
         var dst = Find(to, newName);
+        FatNameRules.Validate(newName);
+        // The order of the checks is Linux's (do_renameat2): flags against the target first, then ancestry.
+        if ((flags & RenameFlags.NoReplace) != 0 && dst != null) throw new FsException(Errno.EEXIST);
+        if ((flags & RenameFlags.Exchange) != 0 && dst == null) throw new FsException(Errno.ENOENT);
         if (src.IsDirectory)
             for (var p = to; p != null; p = p.Parent)
                 if (p == src) throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
+        if (dst != null && dst != src && dst.IsDirectory)
+            for (var p = from; p != null; p = p.Parent)
+                if (p == dst)
+                    throw (flags & RenameFlags.Exchange) != 0
+                        ? new FsException(Errno.EINVAL, "cannot move a directory into itself")
+                        : new FsException(Errno.ENOTEMPTY, "the target is an ancestor of the source");
         if ((flags & RenameFlags.Exchange) != 0)
         {
             if (dst == null) throw new FsException(Errno.ENOENT);
-            if (dst.IsDirectory)
-                for (var p = from; p != null; p = p.Parent)
-                    if (p == dst) throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
             if (dst == src) return;
+            // The names stay where they are (with their stored case); the nodes behind them swap.
             string srcName = src.Name, dstName = dst.Name;
             RemoveEntry(src);
             RemoveEntry(dst);
-            AddEntry(to, src, newName, src.Entry);
-            AddEntry(from, dst, name == srcName ? name : srcName, dst.Entry);
+            AddEntry(to, src, dstName, src.Entry);
+            AddEntry(from, dst, srcName, dst.Entry);
             FixDotDot(src, to);
             FixDotDot(dst, from);
             TouchDirectory(from);
             if (to != from) TouchDirectory(to);
-            _ = dstName;
             return;
         }
         if (dst != null && dst != src)
@@ -588,8 +599,8 @@ public sealed class FatFileSystem : IFileSystem
         }
         else if (dst == src)
         {
+            if ((flags & RenameFlags.NoReplace) != 0) throw new FsException(Errno.EEXIST);
             if (from == to && src.Name == newName) return;
-            if ((flags & RenameFlags.NoReplace) != 0 && from != to) throw new FsException(Errno.EEXIST);
         }
         var entry = src.Entry;
         RemoveEntry(src);
@@ -717,7 +728,9 @@ public sealed class FatFileSystem : IFileSystem
 
     public ulong OpenDirectory(ulong node) => Locked(() =>
     {
-        var n = Directory(node);
+        var n = Node(node);
+        if (!n.IsDirectory) throw new FsException(Errno.ENOTDIR);
+        if (!n.Unlinked) EnsureLoaded(n);
         return n.Id;
     });
 
@@ -725,8 +738,16 @@ public sealed class FatFileSystem : IFileSystem
     {
         var list = Locked(() =>
         {
-            var dir = Directory(node);
             var result = new List<DirectoryEntry>();
+            var removed = Node(node);
+            if (removed.IsDirectory && removed.Unlinked)
+            {
+                // A removed directory lists only its dots, as Linux shows it through a descriptor kept open.
+                if (offset < 1) result.Add(new DirectoryEntry(".", removed.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 1));
+                if (offset < 2) result.Add(new DirectoryEntry("..", removed.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 2));
+                return result;
+            }
+            var dir = Directory(node);
             if (offset < 1) result.Add(new DirectoryEntry(".", dir.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 1));
             if (offset < 2) result.Add(new DirectoryEntry("..", (dir.Parent ?? dir).Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 2));
             foreach (var c in dir.Children!.Values.Where(c => c.Slot + 3 > offset).OrderBy(c => c.Slot))

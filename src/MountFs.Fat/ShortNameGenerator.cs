@@ -45,14 +45,39 @@ public static class ShortNameGenerator
             byte[] plain = Pack(basis, ext);
             if (!taken(plain)) return new Result(plain, 0, true);
         }
-        for (int n = 1; n < 1_000_000; n++)
+        for (int n = 1; n <= 4; n++)
         {
-            string tail = "~" + n;
-            string b = basis.Length + tail.Length > 8 ? basis[..(8 - tail.Length)] : basis;
-            byte[] candidate = Pack(b + tail, ext);
+            byte[] candidate = WithTail(basis, n, ext);
+            if (!taken(candidate)) return new Result(candidate, 0, true);
+        }
+        // Like Windows after ~4: two basis characters and a hash of the long name, so a directory of many
+        // similar names does not walk a growing list of taken tails on every create.
+        string hashed = (basis.Length > 2 ? basis[..2] : basis) + (Fnv1a(longName) & 0xFFFF).ToString("X4");
+        for (int n = 1; n <= 9; n++)
+        {
+            byte[] candidate = WithTail(hashed, n, ext);
+            if (!taken(candidate)) return new Result(candidate, 0, true);
+        }
+        for (int n = 5; n < 1_000_000; n++)
+        {
+            byte[] candidate = WithTail(basis, n, ext);
             if (!taken(candidate)) return new Result(candidate, 0, true);
         }
         throw new InvalidOperationException("no free short name");
+    }
+
+    private static byte[] WithTail(string basis, int n, string ext)
+    {
+        string tail = "~" + n;
+        string b = basis.Length + tail.Length > 8 ? basis[..(8 - tail.Length)] : basis;
+        return Pack(b + tail, ext);
+    }
+
+    private static uint Fnv1a(string s)
+    {
+        uint h = 2166136261;
+        foreach (char c in s) { h ^= c; h *= 16777619; }
+        return h;
     }
 
     /// <summary>True when <paramref name="name"/> is already a valid 8.3 name apart from case.</summary>

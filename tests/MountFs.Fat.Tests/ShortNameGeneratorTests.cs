@@ -47,8 +47,9 @@ public class ShortNameGeneratorTests
             Assert.True(taken.Add(Sfn(r.ShortName)));
         }
         Assert.Contains("LONGNA~1TXT", taken);
-        Assert.Contains("LONGNA~9TXT", taken);
-        Assert.Contains("LONGN~10TXT", taken);
+        Assert.Contains("LONGNA~4TXT", taken);
+        // Then hashed bases: two basis letters, four hex digits, a tail.
+        Assert.Equal(8, taken.Count(t => System.Text.RegularExpressions.Regex.IsMatch(t, "^LO[0-9A-F]{4}~[1-8]TXT$")));
     }
 
     [Fact]

@@ -72,9 +72,10 @@ internal static class SuperBlockPass
         for (int g = 0; g < s.Groups.Length; g++)
         {
             var d = s.Groups[g];
-            if (d.Flags == 0 && d.InodeTableUnused == 0) continue;
+            // INODE_UNINIT (1) and BLOCK_UNINIT (2) only; ITABLE_ZEROED (4) is set by mke2fs and harmless.
+            if ((d.Flags & 3) == 0 && d.InodeTableUnused == 0) continue;
             s.Fix($"Group descriptor {g} marked uninitialized without feature set.", preenSafe: true);
-            d.Flags = 0;
+            d.Flags &= unchecked((ushort)~3);
             d.InodeTableUnused = 0;
             s.Groups[g] = d;
         }

@@ -43,9 +43,10 @@ def main():
     parser.add_argument("--deadline", type=float, default=30.0, help="seconds at most per phase")
     parser.add_argument("--list-repeats", type=int, default=10)
     parser.add_argument("--no-drop", action="store_true", help="do not drop caches before stat and list")
+    parser.add_argument("--subdir", default="meta", help="directory made for the files (must not exist)")
     args = parser.parse_args()
 
-    work = os.path.join(args.directory, "meta")
+    work = os.path.join(args.directory, args.subdir)
     os.mkdir(work)
     names = [os.path.join(work, "f%06d" % i) for i in range(args.count)]
     result = {"count": args.count, "capped": []}

@@ -257,3 +257,39 @@ public sealed class ClonedDescriptorTests
         Assert.True(m.Mount.WaitForExit(TimeSpan.FromSeconds(20)));
     }
 }
+
+public sealed class RenameAndXattrTests
+{
+    [SkippableFact]
+    public void Renameat2NoReplaceAndExchange()
+    {
+        using var m = TestMount.Start();
+        File.WriteAllText(m["a"], "A");
+        File.WriteAllText(m["b"], "B");
+        Assert.Equal(-17, NativeCalls.RenameAt2(m["a"], m["b"], 1)); // RENAME_NOREPLACE → EEXIST
+        Assert.Equal(0, NativeCalls.RenameAt2(m["a"], m["b"], 2));   // RENAME_EXCHANGE
+        Assert.Equal("B", File.ReadAllText(m["a"]));
+        Assert.Equal("A", File.ReadAllText(m["b"]));
+        Assert.Equal(0, NativeCalls.RenameAt2(m["a"], m["c"], 1));
+        Assert.Equal("B", File.ReadAllText(m["c"]));
+    }
+
+    [SkippableFact]
+    public void ExtendedAttributesThroughTheMount()
+    {
+        using var m = TestMount.Start();
+        File.WriteAllText(m["x"], "");
+        Assert.Equal(0, NativeCalls.SetXattr(m["x"], "user.colour", "blue"u8.ToArray()));
+        Assert.Equal(4, NativeCalls.GetXattr(m["x"], "user.colour", 0).Length);
+        Assert.Equal("blue"u8.ToArray(), NativeCalls.GetXattr(m["x"], "user.colour", 64).Value);
+        Assert.Equal(-34, NativeCalls.GetXattr(m["x"], "user.colour", 2).Length);  // ERANGE
+        Assert.Equal(-61, NativeCalls.GetXattr(m["x"], "user.absent", 64).Length); // ENODATA
+
+        // A layout without xattrs: ENOSYS to the kernel, which then answers EOPNOTSUPP itself.
+        var plain = new Memory.MemoryFileSystem(new Memory.MemoryFileSystemOptions { Capabilities = new Vfs.FileSystemCapabilities() });
+        using var p = TestMount.Start(plain);
+        File.WriteAllText(p["y"], "");
+        Assert.Equal(-95, NativeCalls.SetXattr(p["y"], "user.colour", "red"u8.ToArray()));
+        Assert.Equal(-95, NativeCalls.GetXattr(p["y"], "user.colour", 64).Length);
+    }
+}

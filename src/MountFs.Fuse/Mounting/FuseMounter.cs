@@ -101,7 +101,10 @@ public static class FuseMounter
             process.WaitForExit();
             string message = stderr.Result.Trim();
             if (fd < 0)
-                throw new FuseMountException(message.Length > 0 ? message : $"{mountPoint}: fusermount3 failed (exit {process.ExitCode})");
+                throw new FuseMountException(message.Length > 0 ? message : $"{mountPoint}: fusermount3 failed (exit {process.ExitCode})",
+                    message.Contains("Permission denied", StringComparison.Ordinal) || message.Contains("not permitted", StringComparison.Ordinal)
+                        ? FuseMountException.Permission
+                        : FuseMountException.MountFailure);
             LibC.Fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
             return new FuseDevice(fd);
         }

@@ -148,6 +148,8 @@ public static class MountCommand
         var errors = new StringWriter();
         var reporting = new ToolContext(context.Registry, context.Out, readiness is null ? context.Error : errors, context.BinaryOutput, false);
         FuseMount? mount = null;
+        // Registered before mounting so a signal that arrives while the mount comes up is not lost.
+        using var unmountOnSignal = new SignalUnmounter(context.Error);
         int code = CommandRunner.Run(reporting, invocation.Image, () =>
         {
             mount = Start(context, invocation);
@@ -158,8 +160,8 @@ public static class MountCommand
             readiness?.Report(errors.ToString().TrimEnd());
             return code == 0 ? MountFailure : code;
         }
-        using var unmountOnSignal = new SignalUnmounter(mount, context.Error);
         readiness?.Report(ReadyLine);
+        unmountOnSignal.Attach(mount);
         try
         {
             mount.Completion.Wait();
@@ -271,37 +273,58 @@ public static class MountCommand
         }
     }
 
-    /// <summary>SIGINT/SIGTERM/SIGHUP unmount (lazily when busy); the loop then ends as for any unmount.</summary>
+    /// <summary>SIGINT/SIGTERM/SIGHUP unmount (lazily when busy); the loop then ends as for any unmount.
+    /// A signal before the mount is attached is remembered and acted on at <see cref="Attach"/>.</summary>
     private sealed class SignalUnmounter : IDisposable
     {
         private readonly PosixSignalRegistration[] _registrations;
-        private readonly FuseMount _mount;
         private readonly TextWriter _log;
-        private int _started;
+        private readonly Lock _lock = new();
+        private FuseMount? _mount;
+        private bool _signalled, _started;
 
-        public SignalUnmounter(FuseMount mount, TextWriter log)
+        public SignalUnmounter(TextWriter log)
         {
-            _mount = mount;
             _log = log;
             _registrations = [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }
                 .Select(s => PosixSignalRegistration.Create(s, OnSignal))];
         }
 
+        public void Attach(FuseMount mount)
+        {
+            lock (_lock)
+            {
+                _mount = mount;
+                if (_signalled) BeginUnmount();
+            }
+        }
+
         private void OnSignal(PosixSignalContext signal)
         {
             signal.Cancel = true;
-            if (Interlocked.Exchange(ref _started, 1) != 0) return;
+            lock (_lock)
+            {
+                _signalled = true;
+                if (_mount is not null) BeginUnmount();
+            }
+        }
+
+        private void BeginUnmount()
+        {
+            if (_started) return;
+            _started = true;
+            string mountPoint = _mount!.MountPoint;
             // Never from a FUSE worker, and not on the signal thread either: umount waits for the workers.
             new Thread(() =>
             {
                 try
                 {
-                    FuseMounter.Unmount(_mount.MountPoint);
+                    FuseMounter.Unmount(mountPoint);
                 }
                 catch (FuseMountException e)
                 {
                     _log.WriteLine($"mountfs: {e.Message}; detaching lazily");
-                    try { FuseMounter.Unmount(_mount.MountPoint, lazy: true); }
+                    try { FuseMounter.Unmount(mountPoint, lazy: true); }
                     catch (FuseMountException lazy) { _log.WriteLine("mountfs: " + lazy.Message); }
                 }
             }) { IsBackground = true, Name = "unmount-on-signal" }.Start();

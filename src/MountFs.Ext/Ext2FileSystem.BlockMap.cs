@@ -186,4 +186,52 @@ public sealed partial class Ext2FileSystem
         }
         return false;
     }
+
+    /// <summary>
+    /// Whether file block <paramref name="fileBlock"/> is mapped, and how many blocks from it on share that answer
+    /// when it is a hole (a missing indirect block makes a whole subtree a hole, skipped in one step).
+    /// </summary>
+    private (bool Mapped, long Run) ProbeBlock(uint ino, Inode inode, long fileBlock)
+    {
+        Span<int> path = stackalloc int[4];
+        int depth = MapPath(fileBlock, path, ino);
+        long p = _geo.PointersPerBlock;
+        uint block = inode.Block(path[0]);
+        for (int level = 0; ; level++)
+        {
+            if (block == 0)
+            {
+                // The pointer at this level covers p^(depth-1-level) blocks; skip what is left of them.
+                long span = 1, within = 0, weight = 1;
+                for (int k = depth - 1; k > level; k--) { within += path[k] * weight; weight *= p; }
+                span = weight;
+                return (false, span - within);
+            }
+            if (level == depth - 1) { CheckBlock(block, "block pointer", ino); return (true, 1); }
+            CheckBlock(block, "indirect block pointer", ino);
+            block = BinaryPrimitives.ReadUInt32LittleEndian(_cache.Read(block).AsSpan(path[level + 1] * 4));
+        }
+    }
+
+    public long SeekData(ulong node, long offset, bool findHole)
+    {
+        lock (_gate)
+        {
+            uint ino = (uint)node;
+            var inode = LiveInode(node);
+            long size = inode.Size;
+            if (offset < 0 || offset >= size) throw new FsException(Errno.ENXIO);
+            if (!inode.IsRegular) return findHole ? size : offset;
+            int bs = _geo.BlockSize;
+            long fb = offset / bs, end = (size + bs - 1) / bs;
+            while (fb < end)
+            {
+                var (mapped, run) = ProbeBlock(ino, inode, fb);
+                if (mapped != findHole) return Math.Max(offset, fb * bs);
+                fb += mapped ? 1 : Math.Max(1, run);
+            }
+            if (findHole) return size;
+            throw new FsException(Errno.ENXIO);
+        }
+    }
 }

@@ -171,3 +171,28 @@ public class LifecycleTests
         Assert.Equal(4, again.Read(node.Node, again.Open(node.Node, OpenFlags.ReadOnly), 0, buf));
     }
 }
+
+public class SeekTests
+{
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void Seek_data_and_hole_follow_the_block_map(int blockSize)
+    {
+        var dev = new MemoryBlockDevice(16L << 20);
+        new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = blockSize });
+        using var fs = Ext2FileSystem.Mount(dev, new MountOptions(), TextWriter.Null);
+        var (a, h) = fs.Create(fs.RootNode, "s", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        long far = 3L << 30;
+        fs.Write(a.Node, h, 10 * blockSize + 5, "x"u8);
+        fs.Write(a.Node, h, far, "y"u8);
+        fs.SetAttributes(a.Node, new SetAttributes { Size = far + 10 * blockSize });
+        Assert.Equal(10 * blockSize, fs.SeekData(a.Node, 0, findHole: false));
+        Assert.Equal(0, fs.SeekData(a.Node, 0, findHole: true));
+        Assert.Equal(11 * blockSize, fs.SeekData(a.Node, 10 * blockSize, findHole: true));
+        Assert.Equal(far / blockSize * blockSize, fs.SeekData(a.Node, 11 * blockSize, findHole: false));
+        Assert.Equal(far / blockSize * blockSize + blockSize, fs.SeekData(a.Node, far, findHole: true));
+        Assert.Equal(Errno.ENXIO, Assert.Throws<FsException>(() => fs.SeekData(a.Node, far + blockSize, findHole: false)).Errno);
+        Assert.Equal(Errno.ENXIO, Assert.Throws<FsException>(() => fs.SeekData(a.Node, far + 10 * blockSize, findHole: true)).Errno);
+    }
+}

@@ -78,6 +78,18 @@ public class CorruptionTests
         }, null),
         ["link to a free cluster mid-chain"] = (i => { var c = i.Chain(i.Entry(i.FindEntry("FREEMID BIN")).FirstCluster); i.SetFat(c[1], 0); }, "/FREEMID.BIN"),
         ["start cluster out of range"] = (i => { int o = i.FindEntry("RANGE   BIN"); i.SetEntry(o, i.Entry(o) with { FirstCluster = i.Geometry.ClusterCount + 50 }); }, "/RANGE.BIN"),
+        ["directory containing itself"] = (i =>
+        {
+            uint sub = i.Entry(i.FindEntry("SUBDIR     ")).FirstCluster;
+            int inner = i.FindEntry("INNER   TXT", sub);
+            i.SetEntry(inner, i.Entry(inner) with { Attributes = FatAttributes.Directory, FirstCluster = sub, FileSize = 0 });
+        }, null),
+        ["two directories sharing clusters"] = (i =>
+        {
+            uint sub = i.Entry(i.FindEntry("SUBDIR     ")).FirstCluster;
+            int sized = i.FindEntry("SIZED      ");
+            i.SetEntry(sized, i.Entry(sized) with { FirstCluster = sub });
+        }, null),
         ["directory with a size"] = (i => { int o = i.FindEntry("SIZED      "); i.SetEntry(o, i.Entry(o) with { FileSize = 4096 }); }, null),
         ["dirty bit left set"] = (i => i.Bytes[i.Bpb.TailOffset + 1] |= 1, null),
         ["wrong media byte in FAT[0]"] = (i => i.SetFat(0, i.GetFat(0) & ~0xFFu | 0xF0), null),
@@ -176,6 +188,7 @@ public class CorruptionTests
                 int at = rng.Next(4) == 0 ? rng.Next(512) : rng.Next(metadataEnd);
                 bytes[at] ^= (byte)(1 << rng.Next(8));
             }
+            new FatLayout().Probe(new MemoryBlockDevice(bytes));
             try
             {
                 using var fs = new FatFileSystem(new MemoryBlockDevice(bytes), new MountOptions { ReadOnly = true }, TextWriter.Null);

@@ -87,6 +87,46 @@ public class InteropTests
     }
 
     [SkippableFact]
+    public void FourKibSectors_AndConcurrentWriters_StayClean()
+    {
+        Skip.IfNot(ExternalTool.Exists("mkfs.fat"), "dosfstools not installed");
+        using var img = new TempImage(64L << 20);
+        var r = ExternalTool.Run("mkfs.fat", "-S", "4096", "-F", "16", img.Path);
+        Assert.True(r.ExitCode == 0, r.Output);
+        var expected = new System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>();
+        using (var fs = img.Mount())
+        {
+            Assert.Equal(0, fs.GetStatistics().BlockSize % 4096);
+            var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+            {
+                var rng = new Random(t);
+                var dir = fs.MakeDirectory(fs.RootNode, $"thread {t}", 0x1ED, Credentials.Root);
+                for (int i = 0; i < 40; i++)
+                {
+                    var data = new byte[rng.Next(0, 50_000)];
+                    rng.NextBytes(data);
+                    string name = $"file {i} of thread {t}.bin";
+                    var (a, h) = fs.Create(dir.Node, name, 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+                    for (int o = 0; o < data.Length; o += 3000)
+                        fs.Write(a.Node, h, o, data.AsSpan(o, Math.Min(3000, data.Length - o)));
+                    fs.Release(a.Node, h);
+                    if (i % 5 == 4) fs.Unlink(dir.Node, name);
+                    else expected[$"/thread {t}/{name}"] = data;
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        }
+        ExternalTool.AssertFsckClean(img.Path);
+        using (var fs = img.Mount(readOnly: true))
+        {
+            var (files, _) = FsPaths.Snapshot(fs);
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), files.Keys.Order(StringComparer.Ordinal));
+            foreach (var (p, d) in expected) Assert.True(d.AsSpan().SequenceEqual(files[p]), p);
+        }
+    }
+
+    [SkippableFact]
     public void OurMkfs_ThenOurWrites_AreCleanForEveryType()
     {
         Skip.IfNot(ExternalTool.Exists("fsck.fat"), "dosfstools not installed");

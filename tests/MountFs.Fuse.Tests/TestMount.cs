@@ -7,13 +7,14 @@ namespace MountFs.Fuse.Tests;
 /// <summary>A real FUSE mount of a file system on a fresh temp directory, always torn down (lazily if need be).</summary>
 public sealed class TestMount : IDisposable
 {
-    private readonly List<string> _log = [];
+    private readonly List<string> _log;
 
-    private TestMount(IFileSystem fileSystem, string directory, FuseMount mount)
+    private TestMount(IFileSystem fileSystem, string directory, FuseMount mount, List<string> log)
     {
         FileSystem = fileSystem;
         Root = directory;
         Mount = mount;
+        _log = log;
     }
 
     public IFileSystem FileSystem { get; }
@@ -46,9 +47,7 @@ public sealed class TestMount : IDisposable
         {
             var mount = FuseMount.Start(fileSystem, dir, (options ?? new FuseOptions()) with { FsName = "test-memory" },
                 line => { lock (log) log.Add(line); }, ownsFileSystem: true);
-            var result = new TestMount(fileSystem, dir, mount);
-            result._log.AddRange(log);
-            return result;
+            return new TestMount(fileSystem, dir, mount, log);
         }
         catch
         {
@@ -57,9 +56,14 @@ public sealed class TestMount : IDisposable
         }
     }
 
+    /// <summary>Lines the dispatcher logged for exceptions other than <see cref="FsException"/>: bugs.</summary>
+    public IReadOnlyList<string> InternalErrors => Log.Where(l => l.Contains(" failed: ", StringComparison.Ordinal)).ToList();
+
     public void Dispose()
     {
         Mount.Dispose();
+        // A layout bug answered EIO would otherwise pass unnoticed wherever the caller tolerates errors.
+        Assert.Empty(InternalErrors);
         try
         {
             if (MountFs.Fuse.Mounting.MountTable.Find(Root) is null) Directory.Delete(Root);

@@ -88,13 +88,7 @@ public sealed class FileBlockDevice : IBlockDevice
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            if (LinuxFileApi.Flock(fd, (readOnly ? LinuxFileApi.LOCK_SH : LinuxFileApi.LOCK_EX) | LinuxFileApi.LOCK_NB) != 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LinuxFileApi.EWOULDBLOCK)
-                    throw new DeviceLockedException(path);
-                throw LinuxFileApi.Failure("flock", path, errno);
-            }
+            TakeLock(fd, path, readOnly);
 
             var status = LinuxFileApi.Stat(fd, path);
             if (status.IsBlockDevice)
@@ -123,6 +117,31 @@ public sealed class FileBlockDevice : IBlockDevice
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>How long a conflicting lock may persist before we call the image busy.</summary>
+    /// <remarks>
+    /// Any process that forks (ours included, to run e2fsck or mkfs) briefly shares every open descriptor with
+    /// its child until the child execs, and with it the image lock; such a lock is gone within moments, a real
+    /// second user's is not.
+    /// </remarks>
+    private static readonly TimeSpan LockGracePeriod = TimeSpan.FromSeconds(2);
+
+    private static void TakeLock(int fd, string path, bool shared)
+    {
+        int operation = (shared ? LinuxFileApi.LOCK_SH : LinuxFileApi.LOCK_EX) | LinuxFileApi.LOCK_NB;
+        long deadline = Environment.TickCount64 + (long)LockGracePeriod.TotalMilliseconds;
+        while (LinuxFileApi.Flock(fd, operation) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LinuxFileApi.EINTR)
+                continue;
+            if (errno != LinuxFileApi.EWOULDBLOCK)
+                throw LinuxFileApi.Failure("flock", path, errno);
+            if (Environment.TickCount64 >= deadline)
+                throw new DeviceLockedException(path);
+            Thread.Sleep(20);
         }
     }
 

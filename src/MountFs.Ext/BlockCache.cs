@@ -95,6 +95,14 @@ internal sealed class BlockCache
         _device.Read((long)block * _blockSize, destination[.._blockSize]);
     }
 
+    /// <summary>Reads <paramref name="count"/> consecutive blocks, none of them cached, in one device request.</summary>
+    public void ReadRunUncached(uint first, int count, Span<byte> destination)
+    {
+        CheckRange(first);
+        CheckRange(first + (uint)count - 1);
+        _device.Read((long)first * _blockSize, destination[..(count * _blockSize)]);
+    }
+
     public bool TryPeek(uint block, out byte[] data)
     {
         if (_entries.TryGetValue(block, out var e)) { data = e.Data; return true; }

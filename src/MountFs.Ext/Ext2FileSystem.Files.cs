@@ -74,7 +74,20 @@ public sealed partial class Ext2FileSystem
                 var dest = buffer.Slice(done, n);
                 if (pb == 0) dest.Clear();
                 else if (_cache.TryPeek(pb, out var cached)) cached.AsSpan(within, n).CopyTo(dest);
-                else if (within == 0 && n == bs) _cache.ReadUncached(pb, dest);
+                else if (within == 0 && n == bs)
+                {
+                    // Sequential reads: gather the run of physically contiguous, uncached, fully covered blocks
+                    // that follow and read them with one device request.
+                    int run = 1;
+                    while (run < 256 && done + (run + 1) * bs <= total)
+                    {
+                        uint next = MapBlock(ino, inode, fb + run);
+                        if (next != pb + run || _cache.TryPeek(next, out _)) break;
+                        run++;
+                    }
+                    _cache.ReadRunUncached(pb, run, buffer.Slice(done, run * bs));
+                    n = run * bs;
+                }
                 else
                 {
                     scratch ??= new byte[bs];

@@ -168,7 +168,6 @@ public sealed class Ext2Formatter : IFileSystemFormatter
         new DirectoryEntry(0, (ushort)bs, [], 0).WriteTo(block, 0);
         for (int i = 1; i < lpfBlocks; i++) device.Write((long)(lpfFirst + i) * bs, block);
 
-        var itable0 = new byte[geo.InodeTableBlocks * bs > 0 ? Math.Min(geo.InodeTableBlocks, 4) * bs : bs];
         var root = DirectoryInode(0x41ED, 3, now, bs);
         root.SetBlock(0, rootBlock);
         root.Blocks512 = (uint)(bs / 512);

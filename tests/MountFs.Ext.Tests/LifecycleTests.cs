@@ -196,3 +196,66 @@ public class SeekTests
         Assert.Equal(Errno.ENXIO, Assert.Throws<FsException>(() => fs.SeekData(a.Node, far + 10 * blockSize, findHole: true)).Errno);
     }
 }
+
+public class LayoutTests
+{
+    [SkippableFact]
+    public void Probe_accepts_ext2_and_refuses_ext3_and_foreign_bytes()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        var layout = new Ext2Layout();
+        Assert.Equal("ext2", layout.Name);
+        Assert.NotNull(layout.Formatter);
+        using (var dev = ImageFile.Open(ExternalTool.MakeImage(dir.Path, 8L << 20), readOnly: true)) Assert.True(layout.Probe(dev));
+        string ext3 = Path.Combine(dir.Path, "ext3.img");
+        using (var f = File.Create(ext3)) f.SetLength(8L << 20);
+        ExternalTool.Run("mke2fs", "-q", "-F", "-t", "ext3", ext3);
+        using (var dev = ImageFile.Open(ext3, readOnly: true)) Assert.False(layout.Probe(dev));
+        using (var zeros = new MemoryBlockDevice(1L << 20)) Assert.False(layout.Probe(zeros));
+        var junk = new byte[1L << 20];
+        new Random(4).NextBytes(junk);
+        junk[1024 + 0x38] = 0x53; junk[1024 + 0x39] = 0xEF; // magic alone is not enough
+        using (var dev = new MemoryBlockDevice(junk)) Assert.False(layout.Probe(dev));
+        using (var tiny = new MemoryBlockDevice(1024)) Assert.False(layout.Probe(tiny));
+    }
+
+    [SkippableFact]
+    public void Concurrent_operations_from_several_threads_leave_a_clean_image()
+    {
+        Skip.IfNot(ExternalTool.Exists("e2fsck"), "e2fsck not installed");
+        var dev = new MemoryBlockDevice(64L << 20);
+        new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = 1024 });
+        using (var fs = Ext2FileSystem.Mount(dev, new MountOptions(), TextWriter.Null))
+        {
+            var shared = fs.MakeDirectory(fs.RootNode, "shared", 0x1ED, Credentials.Root).Node;
+            Parallel.For(0, 4, t =>
+            {
+                var rng = new Random(t);
+                var mine = fs.MakeDirectory(fs.RootNode, $"t{t}", 0x1ED, Credentials.Root).Node;
+                for (int i = 0; i < 300; i++)
+                {
+                    ulong where = i % 2 == 0 ? mine : shared;
+                    var (a, h) = fs.Create(where, $"f{t}-{i}", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+                    var data = new byte[rng.Next(0, 5000)];
+                    rng.NextBytes(data);
+                    fs.Write(a.Node, h, 0, data);
+                    var back = new byte[data.Length];
+                    Assert.Equal(data.Length, fs.Read(a.Node, h, 0, back));
+                    Assert.Equal(data, back);
+                    fs.Release(a.Node, h);
+                    if (i % 3 == 0) fs.Unlink(where, $"f{t}-{i}");
+                    else if (i % 3 == 1) fs.Rename(where, $"f{t}-{i}", shared, $"r{t}-{i}");
+                }
+            });
+            int count = 0;
+            fs.ReadDirectory(shared, 0, 0, (in Vfs.DirectoryEntry e) => { count++; return true; });
+            Assert.Equal(2 + 4 * 100 + 4 * 50, count);
+        }
+        using var scratch = new ScratchDir();
+        string img = Path.Combine(scratch.Path, "mt.img");
+        File.WriteAllBytes(img, dev.ToArray());
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+}

@@ -106,6 +106,28 @@ public sealed class InfoCommandTests : IDisposable
         Assert.Equal("fat", Field(result, "File system"));
     }
 
+    [SkippableFact]
+    public void Loop_block_device_is_read_like_an_image()
+    {
+        ExternalTool.SkipUnless("losetup");
+        string image = _cli.PathOf("loop.img");
+        _cli.Ok("mkfs", "-t", "fat", image, "32M");
+        var (code, output) = ExternalTool.Run("losetup", "-f", "--show", image);
+        Skip.If(code != 0, $"no loop device available: {output.Trim()}");
+        string loop = output.Trim();
+        try
+        {
+            var result = _cli.Ok("info", loop);
+            Assert.Equal("block device", Field(result, "Kind"));
+            Assert.StartsWith("33554432 bytes", Field(result, "Size"));
+            Assert.Equal("fat", Field(result, "File system"));
+        }
+        finally
+        {
+            ExternalTool.Run("losetup", "-d", loop);
+        }
+    }
+
     [Fact]
     public void Missing_image_is_one_clear_line_and_exit_1()
     {

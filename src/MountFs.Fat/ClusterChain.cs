@@ -12,16 +12,29 @@ public static class ClusterChain
     {
         var chain = new List<uint>();
         if (first == 0) return chain;
-        BitArray? seen = null;
+        // Short chains (most files) remember visited clusters in a small set; long ones in a bitmap of the FAT.
+        BitArray? seenMap = null;
+        HashSet<uint>? seenSet = null;
         uint c = first;
         while (true)
         {
             if (!fat.IsValidCluster(c))
                 throw FsException.Corrupt(image, "cluster chain", $"{owner}: cluster {c} is outside the data area (2..{fat.ClusterCount + 1})");
-            seen ??= new BitArray((int)fat.ClusterCount + 2);
-            if (seen[(int)c])
+            bool repeated;
+            if (seenMap != null) { repeated = seenMap[(int)c]; seenMap[(int)c] = true; }
+            else
+            {
+                seenSet ??= [];
+                repeated = !seenSet.Add(c);
+                if (seenSet.Count > 4096)
+                {
+                    seenMap = new BitArray((int)fat.ClusterCount + 2);
+                    foreach (uint s in seenSet) seenMap[(int)s] = true;
+                    seenSet = null;
+                }
+            }
+            if (repeated)
                 throw FsException.Corrupt(image, "cluster chain", $"{owner}: chain loops back to cluster {c}");
-            seen[(int)c] = true;
             chain.Add(c);
             if (chain.Count >= maxClusters) return chain;
             uint next = fat.Get(c);

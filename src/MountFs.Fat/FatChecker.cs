@@ -270,6 +270,7 @@ public sealed class FatChecker : IFileSystemChecker
                     var parts = pending.Select(p => LongNameEntry.Parse(d.Data.AsSpan(p * 32, 32)).Text()).Reverse();
                     lfn = string.Concat(parts);
                 }
+                var lfnSlots = pending.ToList();
                 pending.Clear();
                 string name = lfn.Length > 0 ? lfn : e.DisplayName();
                 string path = d.Path == "/" ? "/" + name : d.Path + "/" + name;
@@ -289,12 +290,18 @@ public sealed class FatChecker : IFileSystemChecker
                     Delete(d, i);
                     continue;
                 }
-                if (!shortNames.Add(Convert.ToHexString(e.Name)))
+                bool bad = IsBadShortName(e.Name);
+                if (bad || shortNames.Contains(Convert.ToHexString(e.Name)))
                 {
-                    Problem($"{path}: duplicate short name; deleting the later entry");
-                    Delete(d, i);
-                    continue;
+                    var renamed = UniqueShortName(Sanitize(e.Name), shortNames);
+                    Problem($"{path}: {(bad ? "bad" : "duplicate")} short name '{Printable(e.Name)}'; renaming it to '{Printable(renamed)}'");
+                    e = e with { Name = renamed };
+                    e.WriteTo(s);
+                    byte sum = LongNameChecksum.Compute(renamed);
+                    foreach (int p in lfnSlots) d.Data[p * 32 + 13] = sum;
+                    d.Changed = true;
                 }
+                shortNames.Add(Convert.ToHexString(e.Name));
                 if (e.IsDirectory) { CheckSubdirectory(d, i, e, path, queue); }
                 else { Files++; CheckFile(d, i, e, path); }
             }
@@ -306,6 +313,56 @@ public sealed class FatChecker : IFileSystemChecker
                 SetBootLabel("NO NAME    "u8);
             }
             if (d.Changed) _changedDirectories.Add(d);
+        }
+
+        private static bool IsBadChar(byte c, int position) =>
+            (c < 0x20 && !(position == 0 && c == 0x05)) || c == 0x7F || "*?<>|\"\\/:.".Contains((char)c);
+
+        /// <summary>What fsck.fat calls a bad short name: forbidden characters, a leading space, or a space
+        /// inside the base or extension.</summary>
+        private static bool IsBadShortName(ReadOnlySpan<byte> n)
+        {
+            if (n[0] == (byte)' ') return true;
+            for (int i = 0; i < 11; i++)
+            {
+                if (IsBadChar(n[i], i)) return true;
+                int partEnd = i < 8 ? 8 : 11;
+                if (n[i] == (byte)' ' && i + 1 < partEnd && n[i + 1] != (byte)' ') return true;
+            }
+            return false;
+        }
+
+        private static byte[] Sanitize(ReadOnlySpan<byte> n)
+        {
+            var r = n.ToArray();
+            for (int i = 0; i < 11; i++)
+            {
+                int partEnd = i < 8 ? 8 : 11;
+                if (IsBadChar(r[i], i) || (r[i] == (byte)' ' && (i == 0 || (i + 1 < partEnd && r[i + 1] != (byte)' '))))
+                    r[i] = (byte)'_';
+            }
+            return r;
+        }
+
+        private static byte[] UniqueShortName(byte[] name, HashSet<string> taken)
+        {
+            if (!taken.Contains(Convert.ToHexString(name))) return name;
+            string baseName = System.Text.Encoding.Latin1.GetString(name, 0, 8).TrimEnd(' ');
+            string ext = System.Text.Encoding.Latin1.GetString(name, 8, 3).TrimEnd(' ');
+            for (int n = 1; ; n++)
+            {
+                string tail = "~" + n;
+                string b = baseName.Length + tail.Length > 8 ? baseName[..(8 - tail.Length)] : baseName;
+                var candidate = ShortNameGenerator.Pack(b + tail, ext);
+                if (!taken.Contains(Convert.ToHexString(candidate))) return candidate;
+            }
+        }
+
+        private static string Printable(ReadOnlySpan<byte> n)
+        {
+            var chars = new char[11];
+            for (int i = 0; i < 11; i++) chars[i] = n[i] is >= 0x20 and < 0x7F ? (char)n[i] : '?';
+            return new string(chars);
         }
 
         private void CheckLabel(ShortDirectoryEntry e)

@@ -90,6 +90,8 @@ public class CorruptionTests
             int sized = i.FindEntry("SIZED      ");
             i.SetEntry(sized, i.Entry(sized) with { FirstCluster = sub });
         }, null),
+        ["forbidden characters in a short name"] = (i => { int o = i.FindEntry("LONG    BIN"); i.Bytes[o + 1] = (byte)'?'; i.Bytes[o + 2] = 0x01; }, null),
+        ["duplicate short names"] = (i => { int o = i.FindEntry("PAST    BIN"); "LOOP    BIN"u8.CopyTo(i.Bytes.AsSpan(o)); }, null),
         ["directory with a size"] = (i => { int o = i.FindEntry("SIZED      "); i.SetEntry(o, i.Entry(o) with { FileSize = 4096 }); }, null),
         ["dirty bit left set"] = (i => i.Bytes[i.Bpb.TailOffset + 1] |= 1, null),
         ["wrong media byte in FAT[0]"] = (i => i.SetFat(0, i.GetFat(0) & ~0xFFu | 0xF0), null),

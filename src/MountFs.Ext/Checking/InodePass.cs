@@ -288,16 +288,17 @@ internal static class InodePass
         }
     }
 
-    private const uint CasefoldFlag = 0x40000000;
+    /// <summary>ext4 flags meaningless without their features (encrypt, verity, ea_inode, casefold): e2fsck clears them.</summary>
+    private const uint FeatureOnlyFlags = 0x800 | 0x100000 | 0x200000 | 0x40000000;
 
-    /// <summary>Fields e2fsck checks on every inode it looks at: the casefold flag and i_extra_isize.</summary>
+    /// <summary>Fields e2fsck checks on every inode it looks at: feature-only flags and i_extra_isize.</summary>
     private static bool CheckCommonFields(CheckSession s, uint ino, Inode inode)
     {
         bool dirty = false;
-        if ((inode.Flags & CasefoldFlag) != 0)
+        if ((inode.Flags & FeatureOnlyFlags) != 0)
         {
-            s.Fix($"Inode {ino} has the casefold flag set without the casefold feature; clearing the flag.", preenSafe: true);
-            inode.Flags &= ~CasefoldFlag;
+            s.Fix($"Inode {ino} has flags 0x{inode.Flags & FeatureOnlyFlags:X} of features this file system lacks; clearing them.", preenSafe: true);
+            inode.Flags &= ~FeatureOnlyFlags;
             dirty = true;
         }
         int max = s.Geo.InodeSize - Inode.GoodOldSize;

@@ -41,7 +41,6 @@ internal static class ResizeInode
         uint dind = inode.Block(Inode.DoubleIndirect);
         for (int i = 0; i < Inode.BlockPointers; i++)
             if (i != Inode.DoubleIndirect && inode.Block(i) != 0) return $"i_block[{i}] is set";
-        if (rsv == 0) return dind == 0 ? null : "a double-indirect block without reserved GDT blocks";
         if (dind == 0) return "no double-indirect block";
         if (inode.LinksCount == 0 || !inode.IsRegular) return "not a regular file in use";
         if (inode.Size > geo.MaxFileBlocks * geo.BlockSize) return $"i_size {inode.Size} too large";
@@ -74,32 +73,29 @@ internal static class ResizeInode
     {
         var geo = s.Geo;
         int rsv = geo.ReservedGdtBlocks;
+        uint dind = s.AllocateBlock();
+        if (dind == 0)
+        {
+            s.Unfixable("No free block to rebuild the resize inode.");
+            return;
+        }
+        var backups = BackupGroups(geo);
+        var dindData = s.Disk.Overwrite(dind);
+        uint first = geo.FirstDataBlock + 1 + (uint)geo.GdtBlocks;
+        for (int i = 0; i < rsv; i++)
+        {
+            uint pblk = first + (uint)i;
+            BinaryPrimitives.WriteUInt32LittleEndian(dindData.AsSpan((geo.GdtBlocks + i) % geo.PointersPerBlock * 4), pblk);
+            var ind = s.Disk.Overwrite(pblk);
+            for (int j = 0; j < backups.Count && j < geo.PointersPerBlock; j++)
+                BinaryPrimitives.WriteUInt32LittleEndian(ind.AsSpan(j * 4), pblk + backups[j] * geo.BlocksPerGroup);
+        }
         var inode = s.NewInode(0x8180);
         inode.LinksCount = 1;
-        if (rsv > 0)
-        {
-            uint dind = s.AllocateBlock();
-            if (dind == 0)
-            {
-                s.Unfixable("No free block to rebuild the resize inode.");
-                return;
-            }
-            var backups = BackupGroups(geo);
-            var dindData = s.Disk.Overwrite(dind);
-            uint first = geo.FirstDataBlock + 1 + (uint)geo.GdtBlocks;
-            for (int i = 0; i < rsv; i++)
-            {
-                uint pblk = first + (uint)i;
-                BinaryPrimitives.WriteUInt32LittleEndian(dindData.AsSpan((geo.GdtBlocks + i) % geo.PointersPerBlock * 4), pblk);
-                var ind = s.Disk.Overwrite(pblk);
-                for (int j = 0; j < backups.Count && j < geo.PointersPerBlock; j++)
-                    BinaryPrimitives.WriteUInt32LittleEndian(ind.AsSpan(j * 4), pblk + backups[j] * geo.BlocksPerGroup);
-            }
-            inode.SetBlock(Inode.DoubleIndirect, dind);
-            inode.Blocks512 = (ulong)(1 + rsv * (1 + backups.Count)) * (ulong)(geo.BlockSize / 512);
-            long per = geo.PointersPerBlock;
-            inode.Size = (per * per + per + Inode.DirectBlocks) * geo.BlockSize;
-        }
+        inode.SetBlock(Inode.DoubleIndirect, dind);
+        inode.Blocks512 = (ulong)(1 + rsv * (1 + backups.Count)) * (ulong)(geo.BlockSize / 512);
+        long per = geo.PointersPerBlock;
+        inode.Size = (per * per + per + Inode.DirectBlocks) * geo.BlockSize;
         s.WriteInode(Number, inode);
     }
 }

@@ -46,6 +46,9 @@ internal static class SuperBlockPass
         var unsupportedIncompat = sb.FeatureIncompat & ~SuperBlock.SupportedIncompat;
         if (unsupportedIncompat != 0)
             throw new CheckAbortedException($"unsupported incompatible features: {FeatureNames.Describe(unsupportedIncompat)}");
+        var unsupportedCompat = sb.FeatureCompat & ~(SuperBlock.SupportedCompat | CompatFeatures.HasJournal);
+        if (unsupportedCompat != 0)
+            throw new CheckAbortedException($"unsupported compatible features: {FeatureNames.Describe(unsupportedCompat)}");
         var unsupportedRo = sb.FeatureRoCompat & ~SuperBlock.SupportedRoCompat;
         if (unsupportedRo != 0)
             throw new CheckAbortedException($"unsupported read-only-compatible features: {FeatureNames.Describe(unsupportedRo)}");

@@ -250,6 +250,31 @@ public sealed class MountCommandTests
     }
 
     [SkippableFact]
+    public void PartitionOfADiskImageMounts()
+    {
+        TestMount.SkipIfUnavailable();
+        string mnt = TestMount.NewDirectory();
+        string disk = mnt + ".disk";
+        try
+        {
+            using (var f = File.Create(disk)) f.SetLength(48 << 20);
+            ChildProcess.Sh($"printf 'label: dos\\n,16M,L\\n,,L\\n' | sfdisk -q '{disk}'");
+            Assert.Equal(0, Mountfs("mkfs", "-t", "ext2", disk + "@2").Code);
+            var (code, output) = Mountfs("mount", disk + "@2", mnt);
+            Assert.True(code == 0, output);
+            File.WriteAllText(Path.Combine(mnt, "in-partition"), "p2");
+            (code, output) = Mountfs("unmount", mnt);
+            Assert.True(code == 0, output);
+            Assert.Contains("in-partition", Mountfs("ls", disk + "@2").Output);
+        }
+        finally
+        {
+            LazyCleanup(mnt);
+            File.Delete(disk);
+        }
+    }
+
+    [SkippableFact]
     public void BadInvocationsGetMountExitCodes()
     {
         TestMount.SkipIfUnavailable();

@@ -190,7 +190,9 @@ public static class MountCommand
             throw new ToolException(invocation.MountPoint, e.Message.Replace(invocation.MountPoint + ": ", ""), e.ExitCode);
         }
         var fileSystem = OpenFileSystem(context, invocation, request);
-        string fsName = File.Exists(invocation.Image) ? Path.GetFullPath(invocation.Image) : invocation.Image;
+        string fsName = ImageSpec.TryParse(invocation.Image) is { } spec
+            ? Path.GetFullPath(spec.Path) + (spec.Partition is int n ? $"@{n}" : "")
+            : invocation.Image;
         var fuse = request.Fuse with { FsName = request.Fuse.FsName == "mountfs" ? fsName : request.Fuse.FsName };
         var log = TextWriter.Synchronized(context.Error);
         try
@@ -216,17 +218,18 @@ public static class MountCommand
         var layout = invocation.Type is { } type
             ? context.Registry.Find(type) ?? throw new ToolException(type, $"unknown file-system type (known: {context.Registry.DescribeTypes()})", UsageFailure)
             : null;
-        bool memorySource = invocation.Image is "none" or "memory" or "tmpfs" && !File.Exists(invocation.Image);
+        bool memorySource = invocation.Image is "none" or "memory" or "tmpfs" && !ImageSpec.Exists(invocation.Image);
         if (memorySource)
         {
             layout ??= context.Registry.Find("memory")
                        ?? throw new ToolException("memory", "this build has no memory layout", UsageFailure);
             return Mount(layout, new MemoryBlockDevice(4096, name: "memory"), request, invocation);
         }
-        FileBlockDevice device;
+        IBlockDevice device;
         try
         {
-            device = ImageSessions.OpenDevice(invocation.Image, writable: !request.Layout.ReadOnly);
+            // IMAGE may name a partition of a partitioned disk image ("disk.img@2").
+            device = ImageSpec.Open(invocation.Image, writable: !request.Layout.ReadOnly);
         }
         catch (ToolException e) when (e.Message.Contains("locked", StringComparison.Ordinal))
         {

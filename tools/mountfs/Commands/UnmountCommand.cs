@@ -42,6 +42,9 @@ public static class UnmountCommand
     /// <summary>The daemon disposes the file system after the kernel lets go; its image lock marks the end.</summary>
     private static void WaitForImageRelease(string image)
     {
+        // The source is the image path, with "@N" when a partition was mounted.
+        int at = image.LastIndexOf('@');
+        if (!File.Exists(image) && at > 0 && File.Exists(image[..at])) image = image[..at];
         if (!File.Exists(image)) return;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < deadline)

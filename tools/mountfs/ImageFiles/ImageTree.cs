@@ -55,6 +55,7 @@ public sealed class ImageTree : IFileTree
         using var node = Resolve(path) ?? throw Missing(path);
         if (!node.Attributes.IsDirectory) throw new ToolException(Display(path), ErrorText.Describe(Errno.ENOTDIR));
         var names = new List<string>();
+        var unique = new HashSet<string>(StringComparer.Ordinal);
         Guard(path, () =>
         {
             ulong handle = _fileSystem.OpenDirectory(node.Node);
@@ -64,15 +65,17 @@ public sealed class ImageTree : IFileTree
                 while (true)
                 {
                     int seen = 0;
+                    long start = offset;
                     _fileSystem.ReadDirectory(node.Node, handle, offset, (in DirectoryEntry entry) =>
                     {
                         seen++;
-                        if (entry.Name is not ("." or "..")) names.Add(entry.Name);
+                        if (entry.Name is not ("." or "..") && unique.Add(entry.Name)) names.Add(entry.Name);
                         offset = entry.NextOffset;
                         return true;
                     });
-                    // One call lists to the end; a layout that stops early is resumed until it adds nothing.
-                    if (seen == 0) break;
+                    // One call lists to the end; a layout that stops early is resumed until it adds nothing,
+                    // and one whose cookies do not advance is not asked forever.
+                    if (seen == 0 || offset == start) break;
                 }
             }
             finally

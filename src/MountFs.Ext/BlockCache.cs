@@ -1,3 +1,4 @@
+using System.Buffers;
 using MountFs.Blocks;
 
 namespace MountFs.Ext;
@@ -53,6 +54,8 @@ internal sealed class BlockCache
     private readonly Dictionary<uint, Entry> _entries = [];
     private readonly LinkedList<Entry> _clean = new();
     private int _dirtyCount;
+    /// <summary>Buffers of evicted blocks, reused for new ones so streaming I/O does not churn the GC.</summary>
+    private readonly Stack<byte[]> _spare = new();
 
     public BlockCache(IBlockDevice device, int blockSize, uint blocksCount, long capacityBytes)
     {
@@ -78,7 +81,7 @@ internal sealed class BlockCache
             return e.Data;
         }
         CheckRange(block);
-        var data = new byte[_blockSize];
+        var data = NewBuffer();
         _device.Read((long)block * _blockSize, data);
         e = new Entry { Block = block, Data = data };
         _entries[block] = e;
@@ -116,8 +119,9 @@ internal sealed class BlockCache
         if (!_entries.TryGetValue(block, out var e))
         {
             CheckRange(block);
-            var data = new byte[_blockSize];
-            if (!fresh) _device.Read((long)block * _blockSize, data);
+            var data = NewBuffer();
+            if (fresh) Array.Clear(data);
+            else _device.Read((long)block * _blockSize, data);
             e = new Entry { Block = block, Data = data };
             _entries[block] = e;
         }
@@ -175,7 +179,9 @@ internal sealed class BlockCache
         }
         beforeFinalFlush?.Invoke();
         _device.Flush();
-        EvictIfNeeded();
+        _recycle = true;
+        try { EvictIfNeeded(); }
+        finally { _recycle = false; }
     }
 
     private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase)
@@ -191,9 +197,11 @@ internal sealed class BlockCache
             if (j - i == 1) _device.Write((long)list[i].Block * _blockSize, list[i].Data);
             else
             {
-                var buf = new byte[(j - i) * _blockSize];
+                int length = (j - i) * _blockSize;
+                var buf = ArrayPool<byte>.Shared.Rent(length);
                 for (int k = i; k < j; k++) list[k].Data.CopyTo(buf, (k - i) * _blockSize);
-                _device.Write((long)list[i].Block * _blockSize, buf);
+                _device.Write((long)list[i].Block * _blockSize, buf.AsSpan(0, length));
+                ArrayPool<byte>.Shared.Return(buf);
             }
             BytesWritten += (long)(j - i) * _blockSize;
             for (int k = i; k < j; k++)
@@ -229,8 +237,15 @@ internal sealed class BlockCache
             _clean.RemoveFirst();
             first.Value.Lru = null;
             _entries.Remove(first.Value.Block);
+            // Callers may still hold a reference to a clean buffer they just read (never across an operation that
+            // can evict it and then read it again), so only buffers evicted by bulk write-back are recycled.
+            if (_recycle && _spare.Count < 1024) _spare.Push(first.Value.Data);
         }
     }
+
+    private bool _recycle;
+
+    private byte[] NewBuffer() => _spare.TryPop(out var b) ? b : new byte[_blockSize];
 
     private void CheckRange(uint block)
     {

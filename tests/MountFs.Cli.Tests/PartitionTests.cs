@@ -66,6 +66,20 @@ public sealed class PartitionTests : IDisposable
     }
 
     [SkippableFact]
+    public void Copy_between_two_partitions_of_one_disk()
+    {
+        string disk = MakeDisk("gpt");
+        _cli.Ok("mkfs", "-t", "ext2", disk + "@1");
+        _cli.Ok("mkfs", "-t", "fat", disk + "@2");
+        File.WriteAllText(_cli.PathOf("a.txt"), "across partitions\n");
+        _cli.Ok("cp", _cli.PathOf("a.txt"), disk + "@1:/a.txt");
+        _cli.Ok("cp", disk + "@1:/a.txt", disk + "@2:/b.txt");
+        Assert.Equal("across partitions\n", ExternalTool.Text(_cli.Ok("cat", disk + "@2:/b.txt").Binary));
+        ExternalTool.AssertClean(Extract(disk, 2048 * 512, 64L << 20, "p1.img"), "ext2");
+        ExternalTool.AssertClean(Extract(disk, (2048 + 131072) * 512L, 64L << 20, "p2.img"), "fat");
+    }
+
+    [SkippableFact]
     public void Missing_partition_is_a_clear_error()
     {
         string disk = MakeDisk("dos");

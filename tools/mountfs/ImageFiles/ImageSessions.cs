@@ -5,11 +5,13 @@ namespace MountFs.Tool.ImageFiles;
 
 /// <summary>
 /// The images one command has open, each mounted once (so `cp a.img:/x a.img:/y` shares one
-/// instance instead of tripping over its own lock). Disposing syncs and releases them all.
+/// instance instead of tripping over its own lock), and each partitioned disk opened once for all
+/// of its partitions. Disposing syncs and releases them all.
 /// </summary>
 public sealed class ImageSessions(LayoutRegistry registry, string? type = null) : IDisposable
 {
     private readonly Dictionary<string, (ImageTree Tree, bool Writable)> _open = [];
+    private readonly Dictionary<string, FileBlockDevice> _disks = [];
 
     /// <summary>The image's tree; <paramref name="writable"/> asks for a read-write mount.</summary>
     /// <remarks>An image first opened read-only and then wanted writable is reopened read-write.</remarks>
@@ -22,16 +24,31 @@ public sealed class ImageSessions(LayoutRegistry registry, string? type = null) 
             session.Tree.FileSystem.Dispose();
             _open.Remove(key);
         }
-        var fileSystem = Mount(registry, image, writable, type, out _);
+        var fileSystem = Mount(registry, image, writable, type, out _, OpenDisk);
         var tree = new ImageTree(image, fileSystem, ProcessCredentials.Current);
         _open[key] = (tree, writable);
         return tree;
     }
 
-    /// <summary>Opens <paramref name="image"/>, finds its layout (or takes <paramref name="type"/>) and mounts it.</summary>
-    public static IFileSystem Mount(LayoutRegistry registry, string image, bool writable, string? type, out IFileSystemLayout layout)
+    /// <summary>The shared handle of a partitioned disk; the first open decides whether it is writable,
+    /// which suits cp (its destination is opened first).</summary>
+    private FileBlockDevice OpenDisk(string disk, bool writable)
     {
-        var device = ImageSpec.Open(image, writable);
+        string key = Path.GetFullPath(disk);
+        if (_disks.TryGetValue(key, out var open))
+        {
+            if (writable && open.IsReadOnly) throw new ToolException(disk, "already open read-only by this command");
+            return open;
+        }
+        return _disks[key] = OpenDevice(disk, writable);
+    }
+
+    /// <summary>Opens <paramref name="image"/>, finds its layout (or takes <paramref name="type"/>) and mounts it.</summary>
+    /// <param name="openDisk">Supplies (and keeps) the disk of an IMAGE@N partition; null opens one for the mount to own.</param>
+    public static IFileSystem Mount(LayoutRegistry registry, string image, bool writable, string? type, out IFileSystemLayout layout,
+        Func<string, bool, FileBlockDevice>? openDisk = null)
+    {
+        var device = ImageSpec.Open(image, writable, openDisk);
         try
         {
             layout = FindLayout(registry, image, device, type);
@@ -98,6 +115,8 @@ public sealed class ImageSessions(LayoutRegistry registry, string? type = null) 
             }
         }
         _open.Clear();
+        foreach (var disk in _disks.Values) disk.Dispose();
+        _disks.Clear();
         if (failures is not null) throw failures[0];
     }
 }

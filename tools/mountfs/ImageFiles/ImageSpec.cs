@@ -25,14 +25,15 @@ public sealed partial record ImageSpec(string Path, int? Partition)
     public static bool Exists(string operand) => TryParse(operand) is not null;
 
     /// <summary>
-    /// Opens the image (or the partition, as a bounded view that owns the disk), turning the usual
-    /// failures into one-line errors.
+    /// Opens the image (or the partition, as a bounded view), turning the usual failures into one-line errors.
     /// </summary>
-    public static IBlockDevice Open(string operand, bool writable)
+    /// <param name="openDisk">Supplies a partition's disk and keeps owning it; when null the view owns a disk of its own.</param>
+    public static IBlockDevice Open(string operand, bool writable, Func<string, bool, FileBlockDevice>? openDisk = null)
     {
         var spec = TryParse(operand);
         if (spec?.Partition is not int number) return ImageSessions.OpenDevice(operand, writable);
-        var disk = ImageSessions.OpenDevice(spec.Path, writable);
+        bool shared = openDisk is not null;
+        var disk = openDisk?.Invoke(spec.Path, writable) ?? ImageSessions.OpenDevice(spec.Path, writable);
         try
         {
             var read = PartitionTable.Read(disk);
@@ -42,11 +43,11 @@ public sealed partial record ImageSpec(string Path, int? Partition)
                 ?? throw new ToolException(operand, $"no such partition (the disk has {string.Join(", ", table.Partitions.Select(p => p.Number))})");
             if (partition.SectorSize != disk.SectorSize)
                 throw new ToolException(operand, $"partition table uses {partition.SectorSize}-byte sectors, the device {disk.SectorSize}");
-            return new BoundedBlockDevice(disk, partition.Offset, partition.Length, leaveOpen: false, readOnly: !writable, name: operand);
+            return new BoundedBlockDevice(disk, partition.Offset, partition.Length, leaveOpen: shared, readOnly: !writable, name: operand);
         }
         catch
         {
-            disk.Dispose();
+            if (!shared) disk.Dispose();
             throw;
         }
     }

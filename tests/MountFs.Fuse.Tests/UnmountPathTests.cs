@@ -140,28 +140,35 @@ public sealed class MountCommandTests
     }
 
     [SkippableFact]
-    public void SigtermToForegroundMountUnmountsAndExitsZero()
+    public void SigtermToForegroundMountUnmountsFlushesAndExitsZero()
     {
         TestMount.SkipIfUnavailable();
         string mnt = TestMount.NewDirectory();
+        string image = mnt + ".img";
+        Assert.Equal(0, Mountfs("mkfs", "-t", "ext2", image, "16M").Code);
         var start = new ProcessStartInfo(Tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { "mount", "-f", "-t", "memory", "none", mnt }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "mount", "-f", image, mnt }) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
             Assert.True(WaitUntil(() => MountTable.Find(mnt) is not null), "mount did not appear");
-            File.WriteAllText(Path.Combine(mnt, "f"), "x");
+            // Written but never fsynced: the unmount on SIGTERM must still flush it.
+            File.WriteAllText(Path.Combine(mnt, "f"), "kept");
             ChildProcess.Run("kill", "-TERM", process.Id.ToString());
             Assert.True(process.WaitForExit(20_000), "mountfs did not exit after SIGTERM");
             Assert.Equal(0, process.ExitCode);
             Assert.Null(MountTable.Find(mnt));
             Assert.Contains("unmounted", stderr.Result);
+            var fsck = ChildProcess.Run("e2fsck", "-fn", image);
+            Assert.True(fsck.Code == 0, fsck.Output);
+            Assert.Equal("kept", ChildProcess.Run(Tool, "cat", image + ":/f").Output);
         }
         finally
         {
             if (!process.HasExited) process.Kill();
             LazyCleanup(mnt);
+            File.Delete(image);
         }
     }
 

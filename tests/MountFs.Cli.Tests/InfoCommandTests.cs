@@ -56,6 +56,7 @@ public sealed class InfoCommandTests : IDisposable
         var result = _cli.Ok("info", image);
         Assert.Equal("fat", Field(result, "File system"));
         Assert.Contains("case-insensitive", Field(result, "Features"));
+        Assert.Equal("not counted by this layout", Field(result, "Inodes"));
     }
 
     [SkippableFact]

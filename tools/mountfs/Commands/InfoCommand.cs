@@ -115,7 +115,8 @@ public static class InfoCommand
             rows.Add(("Block size", stats.BlockSize.ToString(CultureInfo.InvariantCulture)));
             rows.Add(("Blocks", $"{stats.Blocks} total, {stats.BlocksFree} free, {stats.BlocksAvailable} available"));
             rows.Add(("Space", $"{SizeArgument.Format(stats.Blocks * stats.BlockSize)} total, {SizeArgument.Format(stats.BlocksFree * stats.BlockSize)} free"));
-            rows.Add(("Inodes", $"{stats.Files} total, {stats.FilesFree} free"));
+            // FAT, like the kernel's vfat, reports no inode counts: say so rather than "0 total".
+            rows.Add(("Inodes", stats.Files == 0 && stats.FilesFree == 0 ? "not counted by this layout" : $"{stats.Files} total, {stats.FilesFree} free"));
             rows.Add(("Max name length", stats.MaxNameLength.ToString(CultureInfo.InvariantCulture)));
             rows.Add(("Features", Describe(fileSystem.Capabilities)));
         }

@@ -60,8 +60,9 @@ public sealed partial class Ext2FileSystem
     }
 
     /// <summary>
-    /// Allocates an inode. Directories go Orlov-lite: to a group with at least average free inodes and the most free
-    /// blocks (spreads the tree); other nodes go near their parent's group.
+    /// Allocates an inode. Directories go Orlov-lite: top-level ones to the group with the fewest directories among
+    /// those with at least average free inodes (spreads the tree), deeper ones near their parent while its group is
+    /// not poorer than average; other nodes go near their parent's group.
     /// </summary>
     private uint AllocateInode(Transaction tx, uint parent, bool directory)
     {
@@ -69,16 +70,22 @@ public sealed partial class Ext2FileSystem
         int start = _geo.GroupOfInode(parent);
         if (directory && groups > 1)
         {
-            long totalFreeInodes = 0;
-            foreach (var gd in _groups) totalFreeInodes += gd.FreeInodesCount;
+            long totalFreeInodes = 0, totalFreeBlocks = 0;
+            foreach (var gd in _groups) { totalFreeInodes += gd.FreeInodesCount; totalFreeBlocks += gd.FreeBlocksCount; }
             long avg = totalFreeInodes / groups;
+            // Orlov-lite: top-level directories spread out; deeper ones stay with their parent while its group is not
+            // poorer than average, so a subtree's inodes and blocks stay close.
+            var home = _groups[start];
+            bool stayHome = parent != RootInode && home.FreeInodesCount >= avg && home.FreeBlocksCount >= totalFreeBlocks / groups;
+            if (stayHome) avg = long.MaxValue;
             int best = -1;
             for (int g = 0; g < groups; g++)
             {
                 var gd = _groups[g];
                 if (gd.FreeInodesCount == 0 || gd.FreeInodesCount < avg) continue;
-                if (best < 0 || gd.FreeBlocksCount > _groups[best].FreeBlocksCount ||
-                    gd.FreeBlocksCount == _groups[best].FreeBlocksCount && gd.UsedDirsCount < _groups[best].UsedDirsCount)
+                // Fewest directories first (spreads the tree), then most free blocks (room for their files).
+                if (best < 0 || gd.UsedDirsCount < _groups[best].UsedDirsCount ||
+                    gd.UsedDirsCount == _groups[best].UsedDirsCount && gd.FreeBlocksCount > _groups[best].FreeBlocksCount)
                     best = g;
             }
             if (best >= 0) start = best;

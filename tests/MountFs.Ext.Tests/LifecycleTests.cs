@@ -259,3 +259,40 @@ public class LayoutTests
         Assert.True(exit == 0, output);
     }
 }
+
+public class AllocationTests
+{
+    [SkippableFact]
+    public void Files_are_contiguous_and_top_level_directories_spread_over_groups()
+    {
+        Skip.IfNot(ExternalTool.Exists("debugfs"), "debugfs not installed");
+        var dev = new MemoryBlockDevice(64L << 20);
+        new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = 1024 });
+        var dirs = new List<ulong>();
+        using (var fs = Ext2FileSystem.Mount(dev, new MountOptions(), TextWriter.Null))
+        {
+            for (int i = 0; i < 6; i++) dirs.Add(fs.MakeDirectory(fs.RootNode, $"top{i}", 0x1ED, Credentials.Root).Node);
+            var nested = fs.MakeDirectory(dirs[3], "nested", 0x1ED, Credentials.Root).Node;
+            dirs.Add(nested);
+            var (a, h) = fs.Create(dirs[2], "big", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            var chunk = new byte[4096];
+            for (int i = 0; i < 512; i++) fs.Write(a.Node, h, i * 4096L, chunk);
+            fs.Release(a.Node, h);
+        }
+        uint ipg = SuperBlock.Read(dev.Contents.Slice(1024, 1024)).InodesPerGroup;
+        var groups = dirs.Take(6).Select(d => (d - 1) / ipg).Distinct().Count();
+        Assert.True(groups >= 4, $"6 top-level directories landed in only {groups} groups");
+        Assert.Equal((dirs[3] - 1) / ipg, (dirs[6] - 1) / ipg); // a subdirectory stays with its parent
+        using var scratch = new ScratchDir();
+        string img = Path.Combine(scratch.Path, "alloc.img");
+        File.WriteAllBytes(img, dev.ToArray());
+        var blocks = ExternalTool.Run("debugfs", "-R", "blocks /top2/big", img).Out
+            .Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToList();
+        Assert.InRange(blocks.Count, 2048 + 9, 2048 + 9); // data + 1 single, 1 double and 7 second-level indirect blocks
+        int breaks = blocks.Zip(blocks.Skip(1)).Count(p => p.Second != p.First + 1);
+        // debugfs lists indirect blocks in file order too, so a fully contiguous allocation has no breaks at all.
+        Assert.True(breaks <= 10, $"{breaks} discontinuities in a 2 MiB file written sequentially");
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+}

@@ -124,6 +124,7 @@ public sealed class DispatcherTests
         Assert.Equal(-38, Call(new RequestBuilder(FuseOpcode.Ioctl, 1).U64(0)).Error);
         Assert.Equal(-38, Call(new RequestBuilder(FuseOpcode.Statx, 1).U64(0)).Error);
         Assert.Null(Send(new RequestBuilder(FuseOpcode.Interrupt, 0).U64(2).Build()));
+        Assert.Null(Send(new RequestBuilder(FuseOpcode.NotifyReply, 1).U64(0).Build()));
         Assert.Null(Send(new RequestBuilder(FuseOpcode.Forget, 5).U64(1).Build()));
         Assert.Null(Send(new RequestBuilder(FuseOpcode.BatchForget, 0).U32(1).U32(0).U64(5).U64(1).Build()));
     }

@@ -303,3 +303,27 @@ public sealed class MountCommandTests
         }
     }
 }
+
+/// <summary>The kernel's FORGETs reach the layout exactly when its lookup counts drain.</summary>
+public sealed class LookupCountTests
+{
+    [SkippableFact]
+    public void UnlinkedFilesAreForgottenOnceAndTheTableDrains()
+    {
+        var fs = new RecordingFileSystem(new MemoryFileSystem());
+        using var m = TestMount.Start(fs);
+        var nodes = m.Mount.Dispatcher.Bridge.Nodes;
+        for (int i = 0; i < 100; i++) File.WriteAllText(m[$"f{i}"], "x");
+        Directory.CreateDirectory(m["d"]);
+        var ids = Enumerable.Range(0, 100).Select(i => fs.Lookup(fs.RootNode, $"f{i}")!.Node).ToHashSet();
+        Assert.True(nodes.Count >= 100);
+        for (int i = 0; i < 100; i++) File.Delete(m[$"f{i}"]);
+        // Eviction of an unlinked inode sends FORGET at once; give the kernel a moment to batch them.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && !ids.IsSubsetOf(fs.Forgotten)) Thread.Sleep(20);
+        Assert.True(ids.IsSubsetOf(fs.Forgotten), $"{ids.Count(id => !fs.Forgotten.Contains(id))} unlinked nodes never forgotten");
+        Assert.Equal(fs.Forgotten.Count, fs.Forgotten.Distinct().Count());
+        Assert.All(ids, id => Assert.Equal(0UL, nodes.LookupCount(nodes.ToFuse(id))));
+        Assert.True(Directory.Exists(m["d"]));
+    }
+}

@@ -73,7 +73,8 @@ public sealed class FuseDispatcher
             return 0;
         }
         bool valid = FuseInHeader.TryParse(request, out var header);
-        bool needsReply = header.Opcode is not (FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt);
+        // NOTIFY_REPLY answers a retrieve we never send; like FORGET and INTERRUPT it takes no reply.
+        bool needsReply = header.Opcode is not (FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt or FuseOpcode.NotifyReply);
         int extLength = header.TotalExtLength * 8;
         if (!valid || extLength > header.Length - FuseInHeader.Size)
         {

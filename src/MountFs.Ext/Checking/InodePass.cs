@@ -342,6 +342,12 @@ internal static class InodePass
             s.WriteInode(ino, inode);
         }
         bool dirty = false;
+        if ((inode.Flags & (Inode.ExtentsFlag | Inode.InlineDataFlag)) != 0)
+        {
+            s.Fix($"Reserved inode {ino} has the extents or inline-data flag set on a file system without those features; clearing it.", preenSafe: true);
+            inode = new Inode(s.Geo.InodeSize);
+            dirty = true;
+        }
         if (ino == 1 && (inode.Mode != 0 || inode.Uid != 0 || inode.Gid != 0 || inode.LinksCount != 0 || inode.FileAcl != 0))
         {
             s.Fix("The bad block inode looks invalid; clearing it.", preenSafe: true);

@@ -64,8 +64,25 @@ internal static class SuperBlockPass
             sb.ReservedBlocksCount = sb.BlocksCount / 20;
         }
         CheckJournalFields(s);
+        CheckQuotaInodes(s);
         CheckUninitFlags(s);
         CheckResizeFeature(s);
+    }
+
+    // s_usr_quota_inum, s_grp_quota_inum, s_prj_quota_inum: ext4 fields the SuperBlock record does not name.
+    private static readonly int[] QuotaInodeOffsets = [0x240, 0x244, 0x26C];
+
+    /// <summary>Quota inode numbers without the quota feature (refused in pass 0) make e2fsck count those inodes as used; they go.</summary>
+    private static void CheckQuotaInodes(CheckSession s)
+    {
+        var raw = new byte[SuperBlock.Size];
+        s.Sb.WriteTo(raw);
+        bool any = false;
+        foreach (int offset in QuotaInodeOffsets) any |= BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(offset)) != 0;
+        if (!any) return;
+        s.Fix("Superblock names quota inodes without the quota feature; clearing them.", preenSafe: true);
+        foreach (int offset in QuotaInodeOffsets) BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(offset), 0);
+        s.Sb = SuperBlock.Read(raw);
     }
 
     /// <summary>Without uninit_bg/metadata_csum a group may not be marked uninitialised nor claim unused inode-table space.</summary>

@@ -25,7 +25,7 @@ public sealed class CheckerFuzzTests(ITestOutputHelper output)
         string img = blockSize == 1024
             ? Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 4 << 20, "-g", "2048")
             : Ext2CheckerTests.MakePopulatedImage(dir.Path, 4096, 16 << 20, "-g", "2048");
-        byte[] pristine = File.ReadAllBytes(img);
+        byte[] pristine = ImageFileRetry.Do(() => File.ReadAllBytes(img));
         var image = new Ext2Image(img);
         var targets = new List<uint> { 1, 2 };
         for (int g = 0; g < image.Geo.GroupCount; g++)
@@ -75,7 +75,7 @@ public sealed class CheckerFuzzTests(ITestOutputHelper output)
             if ((repair.ExitCode & (FsckExitCode.Uncorrected | FsckExitCode.OperationalError)) != 0) continue;
             var repaired = new byte[rw.Length];
             rw.Read(0, repaired);
-            File.WriteAllBytes(scratch, repaired);
+            ImageFileRetry.Do(() => File.WriteAllBytes(scratch, repaired));
             var theirs = ExternalTool.Fsck(scratch);
             if (theirs.Exit != 0)
             {

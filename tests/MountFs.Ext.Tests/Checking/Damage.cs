@@ -104,11 +104,11 @@ internal static class Damage
             i.SaveSuperBlock();
         }),
         ["bad-primary-superblock"] = Edit(i => i.Bytes.AsSpan(SuperBlock.PrimaryOffset, SuperBlock.Size).Clear()),
-        ["truncated-image"] = path =>
+        ["truncated-image"] = path => ImageFileRetry.Do(() =>
         {
             using var f = new FileStream(path, FileMode.Open);
             f.SetLength(f.Length - (1 << 20));
-        },
+        }),
     };
 
     private static Action<string> Edit(Action<Ext2Image> change) => path =>

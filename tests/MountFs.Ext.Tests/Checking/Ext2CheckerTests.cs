@@ -16,12 +16,12 @@ public sealed class Ext2CheckerTests
 
     private static FsckResult RunChecker(string image, RepairMode mode, bool force = true)
     {
-        using var device = FileBlockDevice.Open(image, readOnly: mode == RepairMode.CheckOnly);
+        using var device = ImageFileRetry.Open(image, readOnly: mode == RepairMode.CheckOnly);
         var log = new StringWriter();
         return new Ext2Checker().Check(device, mode, force, log);
     }
 
-    private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+    private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(ImageFileRetry.Do(() => File.ReadAllBytes(path))));
 
     /// <summary>A small tree: nested directories, a file big enough for indirect blocks, fast and slow symlinks, a
     /// hard link, a FIFO.</summary>
@@ -73,13 +73,13 @@ public sealed class Ext2CheckerTests
         var forced = RunChecker(img, RepairMode.CheckOnly);
         Assert.Equal(FsckExitCode.Clean, forced.ExitCode);
         Assert.Empty(forced.Problems);
-        using (var device = FileBlockDevice.Open(img, readOnly: true))
+        using (var device = ImageFileRetry.Open(img, readOnly: true))
         {
             var log = new StringWriter();
             var skipped = new Ext2Checker().Check(device, RepairMode.Preen, force: false, log);
             Assert.Equal(FsckExitCode.OperationalError, skipped.ExitCode); // -p needs a writable device
         }
-        using (var device = FileBlockDevice.Open(img))
+        using (var device = ImageFileRetry.Open(img, readOnly: false))
         {
             var log = new StringWriter();
             var skipped = new Ext2Checker().Check(device, RepairMode.Preen, force: false, log);

@@ -14,7 +14,7 @@ internal sealed class Ext2Image
     public Ext2Image(string path)
     {
         _path = path;
-        Bytes = File.ReadAllBytes(path);
+        Bytes = Checking.ImageFileRetry.Do(() => File.ReadAllBytes(path));
         Sb = SuperBlock.Read(Bytes.AsSpan(SuperBlock.PrimaryOffset, SuperBlock.Size));
         Geo = Geometry.From(Sb);
     }
@@ -24,7 +24,7 @@ internal sealed class Ext2Image
     public Geometry Geo { get; }
     public int BlockSize => Geo.BlockSize;
 
-    public void Save() => File.WriteAllBytes(_path, Bytes);
+    public void Save() => Checking.ImageFileRetry.Do(() => File.WriteAllBytes(_path, Bytes));
 
     public void SaveSuperBlock() => Sb.WriteTo(Bytes.AsSpan(SuperBlock.PrimaryOffset, SuperBlock.Size));
 

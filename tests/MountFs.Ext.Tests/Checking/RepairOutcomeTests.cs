@@ -12,7 +12,7 @@ public sealed class RepairOutcomeTests
 
     private static FsckResult Run(string image, RepairMode mode, bool force = true)
     {
-        using var device = FileBlockDevice.Open(image, readOnly: mode == RepairMode.CheckOnly);
+        using var device = ImageFileRetry.Open(image, readOnly: mode == RepairMode.CheckOnly);
         return new Ext2Checker().Check(device, mode, force, TextWriter.Null);
     }
 
@@ -72,11 +72,11 @@ public sealed class RepairOutcomeTests
         Assert.Equal(0, ExternalTool.Fsck(img).Exit);
 
         Damage.All["block-claimed-twice"](img);
-        byte[] before = File.ReadAllBytes(img);
+        byte[] before = ImageFileRetry.Do(() => File.ReadAllBytes(img));
         var preen = Run(img, RepairMode.Preen);
         Assert.Equal(FsckExitCode.Uncorrected, preen.ExitCode);
         Assert.Contains(preen.Problems, p => p.Contains("manual"));
-        byte[] after = File.ReadAllBytes(img);
+        byte[] after = ImageFileRetry.Do(() => File.ReadAllBytes(img));
         // Only the primary superblock changed: its error flag asks for the manual check.
         Assert.Equal(before.AsSpan(0, 1024).ToArray(), after.AsSpan(0, 1024).ToArray());
         Assert.Equal(before.AsSpan(2048).ToArray(), after.AsSpan(2048).ToArray());
@@ -113,7 +113,7 @@ public sealed class RepairOutcomeTests
         image.SaveSuperBlock();
         image.Save();
         var log = new StringWriter();
-        using (var device = FileBlockDevice.Open(img))
+        using (var device = ImageFileRetry.Open(img, readOnly: false))
         {
             var result = new Ext2Checker().Check(device, RepairMode.Preen, force: false, log);
             Assert.Equal(FsckExitCode.Corrected, result.ExitCode);

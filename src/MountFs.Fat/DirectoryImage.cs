@@ -19,18 +19,22 @@ public sealed class DirectoryImage
         _sectorSize = sectorSize;
         FixedRegion = fixedRegion;
         _dirty = new bool[data.Length / sectorSize];
-        EndSlot = SlotCount;
-        for (int i = 0; i < SlotCount; i++)
-            if (_data[i * 32] == 0) { EndSlot = i; break; }
+        // Linux and fsck.fat do not stop at a 0x00 slot (they treat it as one more free slot), so neither do
+        // we: the end is after the last slot in use.
+        EndSlot = 0;
+        for (int i = SlotCount - 1; i >= 0; i--)
+            if (_data[i * 32] != 0) { EndSlot = i + 1; break; }
     }
+
+    public static bool IsFreeSlot(byte first) => first == 0 || first == ShortDirectoryEntry.DeletedMarker;
 
     public List<uint> Clusters { get; }
     public bool FixedRegion { get; }
     public int SlotCount => _data.Length / 32;
     public bool IsDirty { get; private set; }
-    /// <summary>Index of the first 0x00 slot: it and everything after are unused.</summary>
+    /// <summary>One past the last slot in use: everything from here on is unused.</summary>
     public int EndSlot { get; private set; }
-    /// <summary>Number of 0xE5 slots before <see cref="EndSlot"/>, to skip the hole search when there are none.</summary>
+    /// <summary>Number of free (0xE5 or 0x00) slots before <see cref="EndSlot"/>, to skip the hole search when there are none.</summary>
     public int DeletedSlots { get; set; }
 
     public Span<byte> Slot(int i) => _data.AsSpan(i * 32, 32);
@@ -51,13 +55,13 @@ public sealed class DirectoryImage
             int run = 0;
             for (int i = 0; i < EndSlot; i++)
             {
-                if (_data[i * 32] == ShortDirectoryEntry.DeletedMarker) { if (++run == count) return i - count + 1; }
+                if (IsFreeSlot(_data[i * 32])) { if (++run == count) return i - count + 1; }
                 else run = 0;
             }
         }
         // Reuse deleted slots just before the end marker, then the free tail.
         int start = EndSlot;
-        while (start > 0 && _data[(start - 1) * 32] == ShortDirectoryEntry.DeletedMarker && EndSlot - start < count) start--;
+        while (start > 0 && IsFreeSlot(_data[(start - 1) * 32]) && EndSlot - start < count) start--;
         return start + count <= SlotCount ? start : -1;
     }
 

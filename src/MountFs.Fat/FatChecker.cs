@@ -232,8 +232,8 @@ public sealed class FatChecker : IFileSystemChecker
             for (int i = isRoot ? 0 : 2; i < slots; i++)
             {
                 var s = d.Data.AsSpan(i * 32, 32);
-                if (s[0] == 0) break;
-                if (s[0] == ShortDirectoryEntry.DeletedMarker)
+                // Like fsck.fat and Linux, a 0x00 slot is one more free slot, not the end of the directory.
+                if (DirectoryImage.IsFreeSlot(s[0]))
                 {
                     DropOrphans(d, pending, "is followed by a deleted entry");
                     continue;

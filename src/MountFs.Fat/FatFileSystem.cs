@@ -111,7 +111,7 @@ public sealed class FatFileSystem : IFileSystem
         for (int i = 0; i < image.EndSlot; i++)
         {
             var s = image.Slot(i);
-            if (s[0] == ShortDirectoryEntry.DeletedMarker) { deleted++; parts = null; continue; }
+            if (DirectoryImage.IsFreeSlot(s[0])) { deleted++; parts = null; continue; }
             if (ShortDirectoryEntry.IsLongNameSlot(s))
             {
                 var l = LongNameEntry.Parse(s);
@@ -256,7 +256,7 @@ public sealed class FatFileSystem : IFileSystem
         int start;
         while ((start = image.FindFreeRun(count)) < 0) GrowDirectory(dir);
         for (int i = 0; i < count; i++)
-            if (image.Slot(start + i)[0] == ShortDirectoryEntry.DeletedMarker) image.DeletedSlots--;
+            if (start + i < image.EndSlot && DirectoryImage.IsFreeSlot(image.Slot(start + i)[0])) image.DeletedSlots--;
         for (int i = 0; i < longSlots.Length; i++) { longSlots[i].WriteTo(image.Slot(start + i)); image.MarkDirty(start + i); }
         entry.WriteTo(image.Slot(start + count - 1));
         image.MarkDirty(start + count - 1);

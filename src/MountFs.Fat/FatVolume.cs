@@ -35,7 +35,10 @@ internal sealed class FatVolume
             throw new FsException(Errno.EINVAL, $"{Name}: FAT sector size {g.BytesPerSector} is not a multiple of the device's {device.SectorSize}");
         Geometry = g;
         var raw = new byte[g.FatSectors * g.BytesPerSector];
-        ReadRaw(g.FatOffset(0), raw);
+        // FAT32 may run with mirroring off (ExtFlags bit 7); the active copy is then the truth. We write every
+        // copy, which turns mirroring back on in effect.
+        int active = bpb.IsFat32Layout && (bpb.ExtFlags & 0x80) != 0 && (bpb.ExtFlags & 0x0F) < bpb.NumberOfFats ? bpb.ExtFlags & 0x0F : 0;
+        ReadRaw(g.FatOffset(active), raw);
         Fat = new FileAllocationTable(g.Type, g.ClusterCount, raw, g.BytesPerSector);
         if (g.Type == FatType.Fat32 && bpb.FsInfoSector >= 1 && bpb.FsInfoSector < bpb.ReservedSectors)
         {
@@ -44,6 +47,8 @@ internal sealed class FatVolume
             var fsInfo = FsInfo.Parse(info);
             if (fsInfo != null) Fat.SetNextFreeHint(fsInfo.NextFree);
         }
+        if ((_bootSector[bpb.TailOffset + 1] & 1) != 0)
+            _log($"{Name}: volume was not cleanly unmounted (dirty bit set); run fsck");
     }
 
     public string Name { get; }

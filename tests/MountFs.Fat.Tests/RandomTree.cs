@@ -46,7 +46,8 @@ public sealed class RandomTree(int seed, int maxFileBytes)
     {
         // A deep chain first, so the tree has depth whatever the dice say.
         string deep = "";
-        for (int i = 0; i < 9; i++)
+        bool first = !Dirs.Contains("/deep0");
+        for (int i = 0; i < 9 && first; i++)
         {
             deep += "/deep" + i;
             fs.MakeDirectory(FsPaths.Resolve(fs, deep[..deep.LastIndexOf('/')]), "deep" + i, 0x1ED, Credentials.Root);

@@ -34,6 +34,7 @@ public sealed partial class Ext2FileSystem : IFileSystem
     private bool _superDirty;
     private bool _disposed;
     private ushort _mountState;
+    private long _bytesAccounted;
 
     /// <summary>Where log lines (corruption, refused features) go; stderr unless a caller redirects it.</summary>
     public static TextWriter DefaultLog { get; set; } = Console.Error;
@@ -264,7 +265,9 @@ public sealed partial class Ext2FileSystem : IFileSystem
         _sb.FreeBlocksCount = (uint)freeBlocks;
         _sb.FreeInodesCount = (uint)freeInodes;
         _sb.WriteTime = NowSeconds();
-        _sb.KilobytesWritten += (ulong)(_cache.BytesWritten / 1024);
+        long written = _cache.BytesWritten;
+        _sb.KilobytesWritten += (ulong)((written - _bytesAccounted) / 1024);
+        _bytesAccounted = written - (written - _bytesAccounted) % 1024;
         var buf = new byte[SuperBlock.Size];
         _sb.WriteTo(buf);
         _cache.WriteRaw(SuperBlock.PrimaryOffset, buf);
@@ -274,6 +277,13 @@ public sealed partial class Ext2FileSystem : IFileSystem
     private FsException Corrupt(string structure, string detail)
     {
         _log.WriteLine($"{_image}: ext2: corrupt {structure}: {detail}");
+        // As the kernel's ext2_error: remember that the volume has errors, so the next boot-time fsck checks it.
+        if (!_readOnly && (_mountState & SuperBlock.StateErrors) == 0)
+        {
+            _mountState |= SuperBlock.StateErrors;
+            _sb.State |= SuperBlock.StateErrors;
+            _superDirty = true;
+        }
         return FsException.Corrupt(_image, structure, detail);
     }
 

@@ -242,6 +242,25 @@ public class CorruptImageTests
         Try(() => fs.SyncFileSystem());
     }
 
+    [Fact]
+    public void Corruption_found_while_mounted_read_write_marks_the_volume_with_errors()
+    {
+        var (image, ino) = BaseImage();
+        image = Damage(image, ino, "directory rec_len zero");
+        var dev = new MemoryBlockDevice(image);
+        var log = new StringWriter();
+        using (var fs = Ext2FileSystem.Mount(new MountFs.ModelKit.KeepOpenDevice(dev), new MountOptions(), log))
+        {
+            var dir = fs.Lookup(fs.RootNode, "dir")!.Node;
+            var sub = fs.Lookup(dir, "sub")!.Node;
+            var e = Assert.Throws<FsException>(() => fs.Lookup(sub, "entry1"));
+            Assert.Equal(Errno.EUCLEAN, e.Errno);
+            Assert.Contains("directory block", log.ToString());
+        }
+        var sb = SuperBlock.Read(dev.Contents.Slice(1024, 1024));
+        Assert.Equal(SuperBlock.StateValid | SuperBlock.StateErrors, sb.State);
+    }
+
     internal static void RunBounded(Action action)
     {
         var task = Task.Run(action);

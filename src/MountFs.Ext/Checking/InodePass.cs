@@ -297,6 +297,12 @@ internal static class InodePass
             long blocks = Math.Max(lastLogical + 1, inode.Size / bs);
             for (long l = 0; l < blocks; l++) info.Blocks.Add(dataBlocks.TryGetValue(l, out uint b) ? b : 0);
             s.Directories[ino] = info;
+            if ((inode.Flags & Inode.IndexFlag) != 0 && HtreeCheck.Problem(s, info) is { } htree)
+            {
+                s.Fix($"HTREE directory inode {ino} has an invalid index ({htree}); clearing the index flag.", preenSafe: true);
+                inode.Flags &= ~Inode.IndexFlag;
+                s.WriteInode(ino, inode);
+            }
         }
     }
 

@@ -167,3 +167,45 @@ public sealed class RepairOutcomeTests
         Assert.Equal("kernel", Encoding.ASCII.GetString(Cat(img, "/note")));
     }
 }
+
+/// <summary>Indexed (htree) directories, which e2fsck -D builds: valid ones pass, a broken root loses its index.</summary>
+public sealed class IndexedDirectoryTests
+{
+    [SkippableTheory]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void An_htree_built_by_e2fsck_is_clean_and_a_broken_root_is_unindexed(int blockSize)
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck"), "e2fsprogs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 16 << 20, "-b", blockSize.ToString());
+        string cmds = Path.Combine(dir.Path, "cmds");
+        var lines = new List<string> { "mkdir big", "cd big" };
+        for (int i = 0; i < 600; i++) lines.Add($"mknod entry-with-a-long-name-{i:D4} p");
+        File.WriteAllLines(cmds, lines);
+        Assert.Equal(0, ExternalTool.Run("debugfs", "-w", "-f", cmds, img).Exit);
+        ExternalTool.Run("e2fsck", "-fyD", img);
+        Assert.Equal(0, ExternalTool.Fsck(img).Exit);
+        var image = new Ext2Image(img);
+        uint big = image.Lookup("big");
+        var inode = image.Inode(big);
+        Assert.NotEqual(0u, inode.Flags & Inode.IndexFlag); // e2fsck -D indexed it
+
+        var clean = Check(img, RepairMode.CheckOnly);
+        Assert.True(clean.ExitCode == FsckExitCode.Clean, string.Join("\n", clean.Problems));
+
+        image.Block(inode.Block(0))[28] = 20; // hash version
+        image.Save();
+        Assert.NotEqual(0, ExternalTool.Fsck(img).Exit);
+        var repair = Check(img, RepairMode.All);
+        Assert.Equal(FsckExitCode.Corrected, repair.ExitCode);
+        Assert.Equal(0, ExternalTool.Fsck(img).Exit);
+        Assert.Contains("entry-with-a-long-name-0599", ExternalTool.Run("debugfs", "-R", "ls /big", img).Out);
+    }
+
+    private static FsckResult Check(string image, RepairMode mode)
+    {
+        using var device = ImageFileRetry.Open(image, readOnly: mode == RepairMode.CheckOnly);
+        return new Ext2Checker().Check(device, mode, true, TextWriter.Null);
+    }
+}

@@ -125,7 +125,7 @@ public class CorruptionTests
         var (damage, unreadable) = Kinds[kind];
         damage(inspector);
         using var img = new TempImage(0);
-        File.WriteAllBytes(img.Path, bytes);
+        img.WriteAll(bytes);
 
         using (var fs = img.Mount(readOnly: true))
         {
@@ -141,7 +141,7 @@ public class CorruptionTests
         var log = new StringWriter();
         using (var dev = img.Open(readOnly: true))
             Assert.Equal(FsckExitCode.Uncorrected, new FatChecker().Check(dev, RepairMode.CheckOnly, true, log).ExitCode);
-        Assert.Equal(bytes, File.ReadAllBytes(img.Path)); // -n changed nothing
+        Assert.Equal(bytes, img.ReadAll()); // -n changed nothing
         using (var dev = img.Open())
         {
             var result = new FatChecker().Check(dev, RepairMode.All, true, log);

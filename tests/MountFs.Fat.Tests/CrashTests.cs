@@ -47,7 +47,7 @@ public class CrashTests
             var ourLog = new StringWriter();
             var repair = new FatChecker().Check(dev, RepairMode.All, true, ourLog);
             using var img = new TempImage(0);
-            File.WriteAllBytes(img.Path, dev.ToArray());
+            img.WriteAll(dev.ToArray());
             var after = ExternalTool.FsckCheck(img.Path);
             Assert.True(after.ExitCode == 0, $"cut after {point} of {total} operations, {surviving.Count}/{unflushed.Count} unflushed writes kept:\n{after.Output}\nour fsck ({repair.ExitCode}):\n{ourLog}");
         }

@@ -32,7 +32,7 @@ public class ModelTests
     {
         if (!ExternalTool.Exists("fsck.fat")) return;
         using var img = new TempImage(0);
-        File.WriteAllBytes(img.Path, device.ToArray());
+        img.WriteAll(device.ToArray());
         ExternalTool.AssertFsckClean(img.Path);
         using var dev = img.Open(readOnly: true);
         var ours = new FatChecker().Check(dev, RepairMode.CheckOnly, true, TextWriter.Null);

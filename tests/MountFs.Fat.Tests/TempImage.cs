@@ -46,7 +46,24 @@ public sealed class TempImage : IDisposable
         (FatFileSystem)new FatLayout { Log = log ?? TextWriter.Null }.Mount(Open(readOnly),
             (options ?? new MountOptions()) with { ReadOnly = readOnly });
 
-    public byte[] ReadAll() => File.ReadAllBytes(Path);
+    public void WriteAll(byte[] bytes)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { File.WriteAllBytes(Path, bytes); return; }
+            catch (IOException) when (attempt < 100) { Thread.Sleep(20); }
+        }
+    }
+
+    /// <summary>Reads the whole image; .NET's own advisory lock meets the same fork window as <see cref="Open"/>.</summary>
+    public byte[] ReadAll()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return File.ReadAllBytes(Path); }
+            catch (IOException) when (attempt < 100) { Thread.Sleep(20); }
+        }
+    }
 
     public void Patch(long offset, ReadOnlySpan<byte> bytes)
     {

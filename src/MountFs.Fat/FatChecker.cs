@@ -24,6 +24,12 @@ public sealed class FatChecker : IFileSystemChecker
             log.WriteLine($"{device.Name}: {e.Message}");
             return new FsckResult(FsckExitCode.Uncorrected | FsckExitCode.OperationalError, [e.Message]);
         }
+        if (!force && IsMarkedClean(vol))
+        {
+            // As e2fsck without -f: a volume that was unmounted cleanly is not walked.
+            log.WriteLine($"{device.Name}: clean (use -f to check anyway)");
+            return new FsckResult(FsckExitCode.Clean, problems);
+        }
         try
         {
             var run = new CheckRun(vol, device, problems, log);
@@ -48,6 +54,15 @@ public sealed class FatChecker : IFileSystemChecker
             problems.Add(e.Message);
             return new FsckResult(FsckExitCode.Uncorrected | FsckExitCode.OperationalError, problems);
         }
+    }
+
+    private static bool IsMarkedClean(FatVolume vol)
+    {
+        var g = vol.Geometry;
+        if ((g.Bpb.Reserved1 & 1) != 0) return false;
+        uint cleanBit = g.Type switch { FatType.Fat16 => 0x8000u, FatType.Fat32 => 0x08000000u, _ => 0u };
+        // FAT12 has no clean-shutdown bit, so only the BPB flag speaks for it.
+        return cleanBit == 0 || (vol.Fat.Get(1) & cleanBit) != 0;
     }
 
     private sealed class CheckRun(FatVolume vol, IBlockDevice device, List<string> problems, TextWriter log)

@@ -163,6 +163,21 @@ public class CorruptionTests
     }
 
     [Fact]
+    public void WithoutForce_ACleanlyUnmountedVolumeIsNotWalked_ButADirtyOneIs()
+    {
+        var bytes = BaseImage(16);
+        var inspector = new ImageInspector(bytes);
+        Kinds["chain longer than the file size"].Damage(inspector);
+        using (var dev = new MemoryBlockDevice(bytes))
+            Assert.Equal(FsckExitCode.Clean, new FatChecker().Check(dev, RepairMode.CheckOnly, force: false, TextWriter.Null).ExitCode);
+        using (var dev = new MemoryBlockDevice(bytes))
+            Assert.Equal(FsckExitCode.Uncorrected, new FatChecker().Check(dev, RepairMode.CheckOnly, force: true, TextWriter.Null).ExitCode);
+        bytes[inspector.Bpb.TailOffset + 1] |= 1;
+        using (var dev = new MemoryBlockDevice(bytes))
+            Assert.Equal(FsckExitCode.Uncorrected, new FatChecker().Check(dev, RepairMode.CheckOnly, force: false, TextWriter.Null).ExitCode);
+    }
+
+    [Fact]
     public void TruncatedImage_IsRefusedWithAClearError()
     {
         var bytes = BaseImage(16);

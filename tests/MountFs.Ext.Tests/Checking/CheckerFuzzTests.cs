@@ -13,7 +13,7 @@ namespace MountFs.Ext.Tests.Checking;
 public sealed class CheckerFuzzTests(ITestOutputHelper output)
 {
     /// <summary>Rounds per block size; MOUNTFS_FUZZ_ROUNDS raises it for a longer hunt.</summary>
-    private static int Rounds => int.TryParse(Environment.GetEnvironmentVariable("MOUNTFS_FUZZ_ROUNDS"), out int n) ? n : 80;
+    private static int Rounds => int.TryParse(Environment.GetEnvironmentVariable("MOUNTFS_FUZZ_ROUNDS"), out int n) ? n : 150;
 
     [SkippableTheory]
     [InlineData(1024)]

@@ -103,6 +103,17 @@ internal static class Damage
             i.Sb.State = 0;
             i.SaveSuperBlock();
         }),
+        ["orphan-being-truncated"] = Edit(i =>
+        {
+            uint ino = i.Lookup("dir1/big.bin");
+            var inode = i.Inode(ino);
+            inode.Size = 5000;
+            inode.Dtime = 0;
+            i.SetInode(ino, inode);
+            i.Sb.LastOrphan = ino;
+            i.Sb.State = 0;
+            i.SaveSuperBlock();
+        }),
         ["bad-primary-superblock"] = Edit(i => i.Bytes.AsSpan(SuperBlock.PrimaryOffset, SuperBlock.Size).Clear()),
         ["truncated-image"] = path => ImageFileRetry.Do(() =>
         {

@@ -51,7 +51,7 @@ internal sealed class CheckSession
     /// <summary>Directory-entry file type of each in-use inode.</summary>
     public byte[] InodeType { get; private set; } = [];
     public int[] LinksCounted { get; private set; } = [];
-    public Dictionary<uint, DirectoryInfo> Directories { get; } = [];
+    public Dictionary<uint, CheckedDirectory> Directories { get; } = [];
     public uint LostAndFound { get; set; }
 
     public int BlockSize => Geo.BlockSize;

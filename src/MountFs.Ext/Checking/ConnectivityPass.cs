@@ -110,7 +110,7 @@ internal static class ConnectivityPass
         DirectoryEditor.WriteDotBlock(s.Disk.Overwrite(block), 2, 2);
         s.InodeUsed[2] = true;
         s.InodeType[2] = DirectoryEntry.TypeDirectory;
-        var info = new DirectoryInfo(2) { Parent = 2, DotDot = 2 };
+        var info = new CheckedDirectory(2) { Parent = 2, DotDot = 2 };
         info.Blocks.Add(block);
         s.Directories[2] = info;
         s.LinksCounted[2] += 2;
@@ -147,7 +147,7 @@ internal static class ConnectivityPass
         s.WriteInode(ino, inode);
         DirectoryEditor.WriteDotBlock(s.Disk.Overwrite(block), ino, 2);
         s.InodeType[ino] = DirectoryEntry.TypeDirectory;
-        var info = new DirectoryInfo(ino) { DotDot = 2 };
+        var info = new CheckedDirectory(ino) { DotDot = 2 };
         info.Blocks.Add(block);
         s.Directories[ino] = info;
         s.LinksCounted[ino]++; // its '.'

@@ -28,7 +28,7 @@ internal static class DirectoryPass
     }
 
     /// <summary>A directory block inside i_size that is not allocated gets a fresh (empty) block.</summary>
-    private static bool FillHole(CheckSession s, DirectoryInfo info, int logical)
+    private static bool FillHole(CheckSession s, CheckedDirectory info, int logical)
     {
         s.Fix($"Directory inode {info.Inode} has an unallocated block #{logical}; allocating it.", preenSafe: true);
         uint block = s.AllocateBlock();
@@ -49,7 +49,7 @@ internal static class DirectoryPass
         return true;
     }
 
-    private static void CheckBlock(CheckSession s, DirectoryInfo info, int logical, HashSet<string> names)
+    private static void CheckBlock(CheckSession s, CheckedDirectory info, int logical, HashSet<string> names)
     {
         uint dir = info.Inode;
         uint block = info.Blocks[logical];
@@ -165,7 +165,7 @@ internal static class DirectoryPass
         return changed;
     }
 
-    private static bool CheckDotDot(CheckSession s, byte[] data, int offset, DirectoryInfo info, ref bool relaid)
+    private static bool CheckDotDot(CheckSession s, byte[] data, int offset, CheckedDirectory info, ref bool relaid)
     {
         var e = DirectoryEntry.TryRead(data, offset, out _)!.Value;
         if (e.IsDotDot && e.Inode != 0)
@@ -214,7 +214,7 @@ internal static class DirectoryPass
     }
 
     /// <summary>Checks one in-use entry; true when it changed the block.</summary>
-    private static bool CheckEntry(CheckSession s, byte[] data, uint block, int offset, DirectoryEntry e, DirectoryInfo info,
+    private static bool CheckEntry(CheckSession s, byte[] data, uint block, int offset, DirectoryEntry e, CheckedDirectory info,
         bool dotSlot, HashSet<string> names, ref bool relaid)
     {
         uint dir = info.Inode;

@@ -12,7 +12,7 @@ internal static class HtreeCheck
 {
     private const int RootInfoOffset = 24, RootEntriesOffset = 32, NodeEntriesOffset = 8;
 
-    public static string? Problem(CheckSession s, DirectoryInfo info)
+    public static string? Problem(CheckSession s, CheckedDirectory info)
     {
         if (info.Blocks.Count == 0 || info.Blocks[0] == 0) return "no block 0";
         var root = s.Disk.Read(info.Blocks[0]);
@@ -25,7 +25,7 @@ internal static class HtreeCheck
         return NodeProblem(s, info, root, RootEntriesOffset, levels, new HashSet<uint>());
     }
 
-    private static string? NodeProblem(CheckSession s, DirectoryInfo info, byte[] node, int at, int levels, HashSet<uint> seen)
+    private static string? NodeProblem(CheckSession s, CheckedDirectory info, byte[] node, int at, int levels, HashSet<uint> seen)
     {
         int limit = BinaryPrimitives.ReadUInt16LittleEndian(node.AsSpan(at));
         int count = BinaryPrimitives.ReadUInt16LittleEndian(node.AsSpan(at + 2));

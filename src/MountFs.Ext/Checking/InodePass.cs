@@ -279,6 +279,7 @@ internal static class InodePass
         {
             s.Fix("File system has large files but the large_file feature is not set.", preenSafe: true);
             sb.FeatureRoCompat |= RoCompatFeatures.LargeFile;
+            s.RewriteBackups = true;
         }
         ulong expectedBlocks = (ulong)counted * (ulong)(bs / 512);
         if (inode.Blocks512 != expectedBlocks)
@@ -293,7 +294,7 @@ internal static class InodePass
         s.InodeType[ino] = DirectoryEntry.FileTypeOf(inode.Mode);
         if (isDir)
         {
-            var info = new DirectoryInfo(ino);
+            var info = new CheckedDirectory(ino);
             long blocks = Math.Max(lastLogical + 1, inode.Size / bs);
             for (long l = 0; l < blocks; l++) info.Blocks.Add(dataBlocks.TryGetValue(l, out uint b) ? b : 0);
             s.Directories[ino] = info;

@@ -83,6 +83,7 @@ internal static class SuperBlockPass
         s.Fix("Superblock names quota inodes without the quota feature; clearing them.", preenSafe: true);
         foreach (int offset in QuotaInodeOffsets) BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(offset), 0);
         s.Sb = SuperBlock.Read(raw);
+        s.RewriteBackups = true;
     }
 
     /// <summary>Without uninit_bg/metadata_csum a group may not be marked uninitialised nor claim unused inode-table space.</summary>
@@ -117,6 +118,7 @@ internal static class SuperBlockPass
             if (!fields) return;
             s.Fix("Superblock has journal fields set but no journal feature; clearing them.", preenSafe: true);
             ClearJournalFields(sb);
+            s.RewriteBackups = true;
             return;
         }
         uint ino = sb.JournalInode;
@@ -131,6 +133,7 @@ internal static class SuperBlockPass
         s.Fix($"Superblock has an invalid journal (inode {ino}); clearing the journal feature.");
         sb.FeatureCompat &= ~CompatFeatures.HasJournal;
         ClearJournalFields(sb);
+        s.RewriteBackups = true;
     }
 
     private static void ClearJournalFields(SuperBlock sb)
@@ -344,6 +347,7 @@ internal static class SuperBlockPass
         {
             s.Fix($"Reserved GDT blocks count is {sb.ReservedGdtBlocks} without resize_inode.", preenSafe: true);
             sb.ReservedGdtBlocks = 0;
+            s.RewriteBackups = true;
         }
         var inode = s.ReadInode(7);
         bool any = false;

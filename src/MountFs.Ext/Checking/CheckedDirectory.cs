@@ -4,7 +4,7 @@ namespace MountFs.Ext.Checking;
 internal readonly record struct EntryLocation(uint Directory, uint Block, int Offset);
 
 /// <summary>What the passes learn about one directory: its blocks (pass 1), its parent and '..' (pass 2, fixed by pass 3).</summary>
-internal sealed class DirectoryInfo(uint inode)
+internal sealed class CheckedDirectory(uint inode)
 {
     public uint Inode { get; } = inode;
 

@@ -36,6 +36,9 @@ internal static class InodePass
         CheckAttributeRefcounts(s, xattrRefs);
     }
 
+    /// <summary>i_size with all 64 bits (the record's Size drops bit 63, which garbage may set).</summary>
+    private static ulong RawSize(Inode inode) => (ulong)inode.SizeHigh << 32 | inode.SizeLow;
+
     /// <summary>No links, and either never used (mode 0) or deleted with a real dtime: nothing for pass 1 to look at.
     /// Tested on the raw bytes so the common case of a mostly empty inode table allocates nothing.</summary>
     private static bool IsPlainlyFree(ReadOnlySpan<byte> raw)
@@ -173,9 +176,9 @@ internal static class InodePass
                 s.ClearInode(ino, inode);
                 return;
             }
-            if (inode.Size != 0)
+            if (RawSize(inode) != 0)
             {
-                s.Fix($"Special (device/socket/fifo) inode {ino} has non-zero size {inode.Size}.", preenSafe: true);
+                s.Fix($"Special (device/socket/fifo) inode {ino} has non-zero size {RawSize(inode)}.", preenSafe: true);
                 inode.Size = 0;
                 dirty = true;
             }
@@ -266,7 +269,7 @@ internal static class InodePass
         else if (type == 0x8000)
         {
             if (lastLogical >= 0 && size < lastLogical * bs) badSize = true;
-            else if (size > s.Geo.MaxFileBlocks * bs) badSize = true;
+            else if (RawSize(inode) > (ulong)(s.Geo.MaxFileBlocks * bs)) badSize = true;
         }
         if (badSize)
         {
@@ -407,7 +410,7 @@ internal static class InodePass
             else dirty = true;
         }
         int bs = s.BlockSize;
-        if (!inode.IsDirectory && ((lastLogical >= 0 && inode.Size < lastLogical * bs) || inode.Size > s.Geo.MaxFileBlocks * bs))
+        if (!inode.IsDirectory && ((lastLogical >= 0 && inode.Size < lastLogical * bs) || RawSize(inode) > (ulong)(s.Geo.MaxFileBlocks * bs)))
         {
             s.Fix($"Reserved inode {ino}, i_size is {inode.Size}, should be {(lastLogical + 1) * bs}.", preenSafe: true);
             inode.Size = (lastLogical + 1) * bs;

@@ -43,7 +43,8 @@ internal static class ResizeInode
             if (i != Inode.DoubleIndirect && inode.Block(i) != 0) return $"i_block[{i}] is set";
         if (dind == 0) return "no double-indirect block";
         if (inode.LinksCount == 0 || !inode.IsRegular) return "not a regular file in use";
-        if (inode.Size > geo.MaxFileBlocks * geo.BlockSize) return $"i_size {inode.Size} too large";
+        ulong size = (ulong)inode.SizeHigh << 32 | inode.SizeLow;
+        if (size > (ulong)(geo.MaxFileBlocks * geo.BlockSize)) return $"i_size {size} too large";
         if (dind < geo.FirstDataBlock || dind >= geo.BlocksCount || s.Metadata[(int)dind]) return $"double-indirect block {dind} out of range";
         if (s.BlockUsed[(int)dind]) return $"double-indirect block {dind} is used by another file";
         var backups = BackupGroups(geo);

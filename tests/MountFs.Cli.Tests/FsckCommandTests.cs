@@ -40,11 +40,12 @@ public sealed class FsckCommandTests : IDisposable
             file.Write([0x55, 0x55, 0x55, 0x55]);
         }
 
-        var check = _cli.Run("fsck", "-n", image);
+        // -f: the volume was unmounted cleanly, so without it fsck (like e2fsck) would trust the clean flag.
+        var check = _cli.Run("fsck", "-f", "-n", image);
         Assert.True((check.ExitCode & 4) != 0, check.ToString());
-        var repair = _cli.Run("fsck", "-y", image);
+        var repair = _cli.Run("fsck", "-f", "-y", image);
         Assert.True(repair.ExitCode is 1 or 3, repair.ToString());
-        Assert.Equal(0, _cli.Run("fsck", "-n", image).ExitCode);
+        Assert.Equal(0, _cli.Run("fsck", "-f", "-n", image).ExitCode);
         ExternalTool.AssertClean(image, "fat");
     }
 

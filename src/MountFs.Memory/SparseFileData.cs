@@ -12,6 +12,7 @@ namespace MountFs.Memory;
 internal sealed class SparseFileData
 {
     public const int PageSize = 4096;
+    private const int ProbeLimit = 1024;
 
     private readonly Dictionary<long, byte[]> _pages = [];
     // Ordered view of the page indices for SEEK_DATA/SEEK_HOLE and range removal.
@@ -26,8 +27,14 @@ internal sealed class SparseFileData
     {
         if (length <= 0) return 0;
         long first = offset / PageSize, last = (offset + length - 1) / PageSize;
-        long present = _order.GetViewBetween(first, last).Count;
-        return last - first + 1 - present;
+        long span = last - first + 1;
+        // A write's range is at most a few hundred pages: probing each costs less than building a
+        // sorted view (an allocation and a tree walk) on every write.
+        if (span > ProbeLimit) return span - _order.GetViewBetween(first, last).Count;
+        long missing = 0;
+        for (long index = first; index <= last; index++)
+            if (!_pages.ContainsKey(index)) missing++;
+        return missing;
     }
 
     public int Read(long offset, Span<byte> buffer)
@@ -59,7 +66,7 @@ internal sealed class SparseFileData
             long position = offset + done;
             int inPage = (int)(position % PageSize);
             int n = Math.Min(PageSize - inPage, data.Length - done);
-            data.Slice(done, n).CopyTo(PageAt(position / PageSize).AsSpan(inPage, n));
+            data.Slice(done, n).CopyTo(PageAt(position / PageSize, wholePage: n == PageSize).AsSpan(inPage, n));
             done += n;
         }
         if (data.Length > 0) Size = Math.Max(Size, offset + data.Length);
@@ -77,7 +84,7 @@ internal sealed class SparseFileData
     {
         if (length <= 0) return;
         long first = offset / PageSize, last = (offset + length - 1) / PageSize;
-        for (long index = first; index <= last; index++) PageAt(index);
+        for (long index = first; index <= last; index++) PageAt(index, wholePage: false);
     }
 
     /// <summary>Zeroes [offset, offset+length); whole pages are dropped (a hole) when <paramref name="dropWholePages"/>.</summary>
@@ -125,11 +132,14 @@ internal sealed class SparseFileData
         return Math.Min(Math.Max(offset, index * PageSize), Size);
     }
 
-    private byte[] PageAt(long index)
+    /// <param name="wholePage">The caller overwrites every byte, so a new page need not be zeroed first.</param>
+    private byte[] PageAt(long index, bool wholePage)
     {
         if (!_pages.TryGetValue(index, out var page))
         {
-            page = new byte[PageSize];
+            // Pages live as long as the file: on the pinned heap they are never copied from generation
+            // to generation by the GC, which otherwise moves every written byte twice more.
+            page = wholePage ? GC.AllocateUninitializedArray<byte>(PageSize, pinned: true) : GC.AllocateArray<byte>(PageSize, pinned: true);
             _pages[index] = page;
             _order.Add(index);
         }

@@ -65,6 +65,15 @@ internal static class ResizeInode
                 if (BinaryPrimitives.ReadUInt32LittleEndian(ind.AsSpan(j * 4)) != want) return $"reserved GDT block {pblk} entry {j} is wrong";
             }
         }
+        if (inode.FileAcl != 0) return "it has an extended attribute block";
+        if (rsv > 0 && backups.Count > 0)
+        {
+            // The highest file block mapped: the last backup copy under the last-placed reserved GDT block.
+            long per = geo.PointersPerBlock, lastIndex = 0;
+            for (int i = 0; i < rsv; i++) lastIndex = Math.Max(lastIndex, (geo.GdtBlocks + i) % per);
+            long last = Inode.DirectBlocks + per + lastIndex * per + backups.Count - 1;
+            if ((long)Math.Min(size, long.MaxValue) < last * geo.BlockSize) return $"i_size {size} ends before its last block";
+        }
         ulong blocks = (ulong)(1 + rsv * (1 + backups.Count)) * (ulong)(geo.BlockSize / 512);
         if (inode.Blocks512 != blocks) return $"i_blocks is {inode.Blocks512}, should be {blocks}";
         return null;

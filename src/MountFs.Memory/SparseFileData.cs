@@ -14,9 +14,15 @@ internal sealed class SparseFileData
     public const int PageSize = 4096;
     private const int ProbeLimit = 1024;
 
+    // Pages are grouped into chunks for ordered queries (SEEK_DATA/SEEK_HOLE, range removal): the
+    // sorted set holds one entry per chunk with any page, so a streaming write touches it once per
+    // chunk instead of allocating and balancing a tree node per page.
+    private const int ChunkShift = 8;
+    private const long ChunkPages = 1L << ChunkShift;
+
     private readonly Dictionary<long, byte[]> _pages = [];
-    // Ordered view of the page indices for SEEK_DATA/SEEK_HOLE and range removal.
-    private readonly SortedSet<long> _order = [];
+    private readonly Dictionary<long, int> _chunkCounts = [];
+    private readonly SortedSet<long> _chunks = [];
 
     public long Size { get; private set; }
 
@@ -30,11 +36,14 @@ internal sealed class SparseFileData
         long span = last - first + 1;
         // A write's range is at most a few hundred pages: probing each costs less than building a
         // sorted view (an allocation and a tree walk) on every write.
-        if (span > ProbeLimit) return span - _order.GetViewBetween(first, last).Count;
-        long missing = 0;
-        for (long index = first; index <= last; index++)
-            if (!_pages.ContainsKey(index)) missing++;
-        return missing;
+        if (span <= ProbeLimit) return span - PresentBetween(first, last);
+        long present = 0;
+        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, last >> ChunkShift))
+        {
+            long from = Math.Max(first, chunk << ChunkShift), to = Math.Min(last, ((chunk + 1) << ChunkShift) - 1);
+            present += to - from + 1 == ChunkPages ? _chunkCounts[chunk] : PresentBetween(from, to);
+        }
+        return span - present;
     }
 
     public int Read(long offset, Span<byte> buffer)
@@ -90,18 +99,17 @@ internal sealed class SparseFileData
     /// <summary>Zeroes [offset, offset+length); whole pages are dropped (a hole) when <paramref name="dropWholePages"/>.</summary>
     public void ZeroRange(long offset, long length, bool dropWholePages)
     {
-        if (length <= 0 || _order.Count == 0) return;
+        if (length <= 0 || _pages.Count == 0) return;
         long end = length > long.MaxValue - offset ? long.MaxValue : offset + length;
         long first = offset / PageSize, last = (end - 1) / PageSize;
-        foreach (long index in _order.GetViewBetween(first, last).ToArray())
+        foreach (long index in PresentIndices(first, last))
         {
             long pageStart = index * PageSize;
             int from = (int)Math.Max(0, offset - pageStart);
             int to = (int)Math.Min(PageSize, end - pageStart);
             if (from == 0 && to == PageSize && dropWholePages)
             {
-                _pages.Remove(index);
-                _order.Remove(index);
+                RemovePage(index);
             }
             else
             {
@@ -113,23 +121,72 @@ internal sealed class SparseFileData
     /// <summary>First offset at or after <paramref name="offset"/> backed by a page, or -1 if none before the end.</summary>
     public long NextData(long offset)
     {
-        if (offset >= Size || _order.Count == 0) return -1;
-        var view = _order.GetViewBetween(offset / PageSize, long.MaxValue);
-        if (view.Count == 0) return -1;
-        long start = Math.Max(offset, view.Min * PageSize);
-        return start < Size ? start : -1;
+        if (offset >= Size || _pages.Count == 0) return -1;
+        long first = offset / PageSize;
+        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, long.MaxValue >> ChunkShift))
+        {
+            long from = Math.Max(first, chunk << ChunkShift), to = ((chunk + 1) << ChunkShift) - 1;
+            for (long index = from; index <= to; index++)
+            {
+                if (!_pages.ContainsKey(index)) continue;
+                long start = Math.Max(offset, index * PageSize);
+                return start < Size ? start : -1;
+            }
+        }
+        return -1;
     }
 
     /// <summary>First offset at or after <paramref name="offset"/> in a hole; the end of file counts as one.</summary>
     public long NextHole(long offset)
     {
         long index = offset / PageSize;
-        foreach (long present in _order.GetViewBetween(index, long.MaxValue))
+        while (index * PageSize < Size)
         {
-            if (present != index) break;
+            // A full chunk holds no hole: skip it whole.
+            if ((index & (ChunkPages - 1)) == 0 && _chunkCounts.GetValueOrDefault(index >> ChunkShift) == ChunkPages)
+            {
+                index += ChunkPages;
+                continue;
+            }
+            if (!_pages.ContainsKey(index)) break;
             index++;
         }
         return Math.Min(Math.Max(offset, index * PageSize), Size);
+    }
+
+    private long PresentBetween(long first, long last)
+    {
+        long present = 0;
+        for (long index = first; index <= last; index++)
+            if (_pages.ContainsKey(index)) present++;
+        return present;
+    }
+
+    /// <summary>Indices of stored pages in [first, last], in order, collected before the caller changes them.</summary>
+    private List<long> PresentIndices(long first, long last)
+    {
+        var found = new List<long>();
+        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, last >> ChunkShift))
+        {
+            long from = Math.Max(first, chunk << ChunkShift), to = Math.Min(last, ((chunk + 1) << ChunkShift) - 1);
+            for (long index = from; index <= to; index++)
+                if (_pages.ContainsKey(index)) found.Add(index);
+        }
+        return found;
+    }
+
+    private void RemovePage(long index)
+    {
+        if (!_pages.Remove(index)) return;
+        long chunk = index >> ChunkShift;
+        int left = _chunkCounts[chunk] - 1;
+        if (left > 0)
+        {
+            _chunkCounts[chunk] = left;
+            return;
+        }
+        _chunkCounts.Remove(chunk);
+        _chunks.Remove(chunk);
     }
 
     /// <param name="wholePage">The caller overwrites every byte, so a new page need not be zeroed first.</param>
@@ -141,7 +198,10 @@ internal sealed class SparseFileData
             // to generation by the GC, which otherwise moves every written byte twice more.
             page = wholePage ? GC.AllocateUninitializedArray<byte>(PageSize, pinned: true) : GC.AllocateArray<byte>(PageSize, pinned: true);
             _pages[index] = page;
-            _order.Add(index);
+            long chunk = index >> ChunkShift;
+            int count = _chunkCounts.GetValueOrDefault(chunk);
+            if (count == 0) _chunks.Add(chunk);
+            _chunkCounts[chunk] = count + 1;
         }
         return page;
     }

@@ -241,3 +241,52 @@ public class FileDataTests
         Assert.Equal(9 * page, _m.Fs.SeekData(f.Node, 5 * page, findHole: false));
     }
 }
+
+/// <summary>Page bookkeeping across the 1 MiB chunks the data index groups pages into.</summary>
+public class SparsePageIndexTests
+{
+    private const int Page = 4096;
+
+    [Fact]
+    public void Seeks_blocks_and_punched_holes_agree_with_a_page_model_across_chunks()
+    {
+        var m = new MemoryFixture();
+        var f = m.File("sparse");
+        var random = new Random(7);
+        var present = new SortedSet<long>();
+        // A full chunk (pages 0-255), a page on each side of the next chunk boundary, scattered pages far out.
+        for (long p = 0; p < 256; p++) present.Add(p);
+        foreach (long p in new long[] { 511, 512, 513, 2000, 70_000, 70_001 }) present.Add(p);
+        for (int i = 0; i < 40; i++) present.Add(random.Next(3000, 9000));
+        var fill = new byte[Page];
+        Array.Fill(fill, (byte)0xAB);
+        foreach (long p in present) m.WriteAt(f.Node, p * Page, fill);
+        long size = (present.Max + 1) * Page;
+
+        // Punch some whole pages and a part of one: whole pages become holes, the partial one stays.
+        ulong handle = m.Fs.Open(f.Node, OpenFlags.ReadWrite);
+        m.Fs.Allocate(f.Node, handle, FallocateMode.PunchHole | FallocateMode.KeepSize, 100 * Page, 3 * Page);
+        m.Fs.Allocate(f.Node, handle, FallocateMode.PunchHole | FallocateMode.KeepSize, 512L * Page, 2 * Page + 10);
+        m.Fs.Release(f.Node, handle);
+        foreach (long p in new long[] { 100, 101, 102, 512, 513 }) present.Remove(p);
+
+        Assert.Equal(present.Count * (MemoryFileSystem.BlockSize / 512), m.Fs.GetAttributes(f.Node).Blocks);
+        foreach (long probe in new long[] { 0, 99, 100, 103, 255, 256, 300, 510, 511, 512, 513, 1999, 2000, 2001, 5000, 69_999, 70_001 })
+        {
+            long offset = probe * Page + 17;
+            if (offset >= size) continue;
+            long? data = present.GetViewBetween(probe, long.MaxValue).Select(p => (long?)p).FirstOrDefault();
+            long expectedData = data is null ? -1 : data == probe ? offset : data.Value * Page;
+            if (expectedData < 0) Assert.Equal(Errno.ENXIO, ErrnoOf(() => m.Fs.SeekData(f.Node, offset, findHole: false)));
+            else Assert.Equal(expectedData, m.Fs.SeekData(f.Node, offset, findHole: false));
+            long hole = probe;
+            while (present.Contains(hole)) hole++;
+            Assert.Equal(Math.Min(hole == probe ? offset : hole * Page, size), m.Fs.SeekData(f.Node, offset, findHole: true));
+        }
+
+        // Shrinking across chunks frees exactly the pages past the new end.
+        m.Fs.SetAttributes(f.Node, new SetAttributes { Size = 600L * Page });
+        long kept = present.Count(p => p < 600);
+        Assert.Equal(kept * (MemoryFileSystem.BlockSize / 512), m.Fs.GetAttributes(f.Node).Blocks);
+    }
+}

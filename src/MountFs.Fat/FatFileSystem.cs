@@ -657,53 +657,51 @@ public sealed class FatFileSystem : IFileSystem
 
     public int Read(ulong node, ulong handle, long offset, Span<byte> buffer)
     {
-        int want = buffer.Length;
-        var bytes = Locked(() => ReadLocked(node, offset, want));
-        bytes.CopyTo(buffer);
-        return bytes.Length;
-    }
-
-    private byte[] ReadLocked(ulong node, long offset, int want)
-    {
-        var n = Node(node);
-        if (n.IsDirectory) throw new FsException(Errno.EISDIR);
-        if (offset < 0) throw new FsException(Errno.EINVAL);
-        long size = n.Entry.FileSize;
-        if (offset >= size || want == 0) return [];
-        int length = (int)Math.Min(want, size - offset);
-        var chain = Chain(n);
-        int cs = _vol.ClusterBytes;
-        int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + length - 1) / cs);
-        int done = 0;
-        var target = new byte[length];
-        foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
+        // Straight into the caller's buffer: a 1 MiB request would otherwise cost a large-object allocation and a copy.
+        lock (_lock)
         {
-            long runStart = (long)index * cs;
-            long from = Math.Max(offset + done, runStart);
-            long to = Math.Min(offset + length, runStart + (long)count * cs);
-            _vol.ReadBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), target.AsSpan(done, (int)(to - from)));
-            done += (int)(to - from);
+            if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
+            var n = Node(node);
+            if (n.IsDirectory) throw new FsException(Errno.EISDIR);
+            if (offset < 0) throw new FsException(Errno.EINVAL);
+            long size = n.Entry.FileSize;
+            if (offset >= size || buffer.IsEmpty) return 0;
+            int length = (int)Math.Min(buffer.Length, size - offset);
+            var chain = Chain(n);
+            int cs = _vol.ClusterBytes;
+            int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + length - 1) / cs);
+            int done = 0;
+            foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
+            {
+                long runStart = (long)index * cs;
+                long from = Math.Max(offset + done, runStart);
+                long to = Math.Min(offset + length, runStart + (long)count * cs);
+                _vol.ReadBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), buffer.Slice(done, (int)(to - from)));
+                done += (int)(to - from);
+            }
+            return length;
         }
-        return target;
     }
 
     public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data)
     {
-        var copy = data.ToArray();
-        return Locked(() =>
+        // An explicit lock rather than Locked(...): a lambda cannot capture the span, and copying it out costs a
+        // large-object allocation per 1 MiB request.
+        lock (_lock)
         {
+            if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
             var n = Node(node);
             Writable();
             if (n.IsDirectory) throw new FsException(Errno.EISDIR);
             if (offset < 0) throw new FsException(Errno.EINVAL);
-            if (copy.Length == 0) return 0;
-            long end = offset + copy.Length;
+            if (data.Length == 0) return 0;
+            long end = offset + data.Length;
             if (end > MaxFileSize) throw new FsException(Errno.EFBIG, "FAT files end at 4 GiB - 1");
             long old = n.Entry.FileSize;
             int cs = _vol.ClusterBytes;
             EnsureClusters(n, (int)((end + cs - 1) / cs));
             if (offset > old) ZeroRange(n, old, offset - old);
-            WriteData(n, offset, copy);
+            WriteData(n, offset, data);
             var now = DateTime.UtcNow;
             n.Entry = Touch(n.Entry, now, modified: true) with
             {
@@ -711,8 +709,8 @@ public sealed class FatFileSystem : IFileSystem
                 Attributes = n.Entry.Attributes | FatAttributes.Archive,
             };
             Store(n);
-            return copy.Length;
-        });
+            return data.Length;
+        }
     }
 
     public void Flush(ulong node, ulong handle) { }

@@ -174,9 +174,16 @@ internal sealed class FatVolume
         if (sectors.Count > 0)
         {
             int bps = Geometry.BytesPerSector;
+            // One write per run of adjacent dirty sectors: a large file dirties hundreds of them in a row.
             for (int copy = 0; copy < Geometry.Bpb.NumberOfFats; copy++)
-                foreach (int s in sectors)
-                    WriteRaw(Geometry.FatOffset(copy) + (long)s * bps, Fat.Raw.Slice(s * bps, bps));
+                for (int i = 0; i < sectors.Count;)
+                {
+                    int j = i + 1;
+                    while (j < sectors.Count && sectors[j] == sectors[j - 1] + 1) j++;
+                    int s = sectors[i], count = j - i;
+                    WriteRaw(Geometry.FatOffset(copy) + (long)s * bps, Fat.Raw.Slice(s * bps, count * bps));
+                    i = j;
+                }
             WriteFsInfo();
             Device(() => _dev.Flush());
         }

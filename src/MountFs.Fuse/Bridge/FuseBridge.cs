@@ -116,7 +116,7 @@ public sealed class FuseBridge
         return Hand(FileSystem.Link(L(node), L(newParent), newName));
     }
 
-    public (ulong Fh, OpenReplyFlags Flags) Open(ulong node, OpenFlags flags)
+    public (ulong Fh, OpenReplyFlags Flags) Open(ulong node, OpenFlags flags, bool killSetId = false)
     {
         ulong layoutNode = L(node);
         ulong handle = FileSystem.Open(layoutNode, flags);
@@ -124,7 +124,10 @@ public sealed class FuseBridge
         {
             if ((flags & OpenFlags.Truncate) != 0 && (flags & OpenFlags.AccessMask) != OpenFlags.ReadOnly
                 && FileSystem.GetAttributes(layoutNode).IsRegular)
+            {
                 FileSystem.SetAttributes(layoutNode, new SetAttributes { Size = 0 }, handle);
+                if (killSetId) ClearSetId(layoutNode, handle);
+            }
         }
         catch
         {
@@ -172,9 +175,11 @@ public sealed class FuseBridge
         return FileSystem.Read(h.LayoutNode, h.LayoutHandle, offset, buffer);
     }
 
-    public int Write(ulong node, ulong fh, long offset, ReadOnlySpan<byte> data)
+    public int Write(ulong node, ulong fh, long offset, ReadOnlySpan<byte> data, bool killSetId = false)
     {
         var h = Handles.Get(fh);
+        if (killSetId || !h.CapabilitiesDropped)
+            DropPrivileges(h, killSetId);
         if ((h.Flags & OpenFlags.Append) == 0 || KernelOwnsAppend)
             return FileSystem.Write(h.LayoutNode, h.LayoutHandle, offset, data);
         // The contract leaves O_APPEND to front ends: read EOF and write there under one lock per node,
@@ -184,6 +189,50 @@ public sealed class FuseBridge
             long end = FileSystem.GetAttributes(h.LayoutNode).Size;
             return FileSystem.Write(h.LayoutNode, h.LayoutHandle, end, data);
         }
+    }
+
+    /// <summary>
+    /// What the kernel does itself unless it hands the job over with HANDLE_KILLPRIV_V2 (which spares a
+    /// security.capability GETXATTR round trip before every write): a write drops the file's capabilities,
+    /// and, when the kernel flags the writer as unprivileged, set-uid and group-executable set-gid.
+    /// </summary>
+    private void DropPrivileges(OpenHandle h, bool killSetId)
+    {
+        if (!h.CapabilitiesDropped)
+        {
+            h.CapabilitiesDropped = true;
+            if (FileSystem.Capabilities.ExtendedAttributes && !FileSystem.Capabilities.ReadOnly)
+            {
+                try { FileSystem.RemoveExtendedAttribute(h.LayoutNode, "security.capability"); }
+                catch (FsException e) when (e.Errno is Errno.ENODATA or Errno.EOPNOTSUPP or Errno.ENOSYS or Errno.EPERM) { }
+            }
+        }
+        if (killSetId) ClearSetId(h.LayoutNode, h.LayoutHandle);
+    }
+
+    /// <summary>Clears set-uid, and set-gid where group execute is set (as the kernel's should_remove_suid).</summary>
+    public SetAttributes WithSetIdCleared(ulong node, SetAttributes changes)
+    {
+        if (changes.Mode is not null) return changes;
+        uint mode = FileSystem.GetAttributes(L(node)).Mode;
+        uint cleared = ClearedSetIdMode(mode);
+        return cleared == (mode & MountFs.Vfs.UnixFileMode.PermissionMask) ? changes : changes with { Mode = cleared };
+    }
+
+    private void ClearSetId(ulong layoutNode, ulong? layoutHandle)
+    {
+        uint mode = FileSystem.GetAttributes(layoutNode).Mode;
+        uint cleared = ClearedSetIdMode(mode);
+        if (cleared != (mode & MountFs.Vfs.UnixFileMode.PermissionMask))
+            FileSystem.SetAttributes(layoutNode, new SetAttributes { Mode = cleared }, layoutHandle);
+    }
+
+    private static uint ClearedSetIdMode(uint mode)
+    {
+        const uint SetUid = 0x800, SetGid = 0x400, GroupExecute = 0x8;
+        uint permissions = mode & MountFs.Vfs.UnixFileMode.PermissionMask & ~SetUid;
+        if ((mode & GroupExecute) != 0) permissions &= ~SetGid;
+        return permissions;
     }
 
     public void Flush(ulong fh)

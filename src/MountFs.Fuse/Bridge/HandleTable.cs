@@ -3,7 +3,11 @@ using MountFs.Vfs;
 namespace MountFs.Fuse.Bridge;
 
 /// <summary>What the bridge keeps per open file or directory: the layout's handle and the open flags.</summary>
-public sealed record OpenHandle(ulong LayoutNode, ulong LayoutHandle, OpenFlags Flags, bool IsDirectory);
+public sealed record OpenHandle(ulong LayoutNode, ulong LayoutHandle, OpenFlags Flags, bool IsDirectory)
+{
+    /// <summary>Set once the first write through this handle has dropped the file's capability attribute.</summary>
+    public bool CapabilitiesDropped { get; set; }
+}
 
 /// <summary>
 /// The fh values the kernel sees: our own numbers (never reused while open), mapped to the layout's

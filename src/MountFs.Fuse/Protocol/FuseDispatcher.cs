@@ -26,7 +26,14 @@ public sealed class FuseDispatcher
     private const InitFlags Wanted =
         InitFlags.AsyncRead | InitFlags.AtomicOTrunc | InitFlags.BigWrites | InitFlags.AutoInvalData |
         InitFlags.DoReaddirplus | InitFlags.ReaddirplusAuto | InitFlags.AsyncDio | InitFlags.ParallelDirops |
-        InitFlags.MaxPages | InitFlags.CacheSymlinks | InitFlags.AbortError | InitFlags.InitExt;
+        InitFlags.MaxPages | InitFlags.CacheSymlinks | InitFlags.AbortError | InitFlags.InitExt |
+        InitFlags.HandleKillprivV2;
+
+    /// <summary>fuse_write_in.write_flags FUSE_WRITE_KILL_SUIDGID: an unprivileged writer; clear set-id bits.</summary>
+    private const uint WriteKillSetId = 1 << 2;
+
+    /// <summary>fuse_open_in.open_flags FUSE_OPEN_KILL_SUIDGID: an unprivileged O_TRUNC open; clear set-id bits.</summary>
+    private const uint OpenKillSetId = 1 << 0;
 
     private readonly FuseBridge _bridge;
     private readonly FuseOptions _options;
@@ -149,6 +156,8 @@ public sealed class FuseDispatcher
             {
                 Need(SetAttrIn.TryRead(ref r, out var s));
                 var changes = ToChanges(s, out bool any);
+                if ((s.Valid & SetAttrValid.KillSuidGid) != 0 && any)
+                    changes = _bridge.WithSetIdCleared(h.NodeId, changes);
                 ulong? fh = (s.Valid & SetAttrValid.Fh) != 0 ? s.Handle : null;
                 return Attr(reply, u, any ? _bridge.SetAttributes(h.NodeId, changes, fh) : _bridge.GetAttributes(h.NodeId));
             }
@@ -198,7 +207,7 @@ public sealed class FuseDispatcher
             case FuseOpcode.Open:
             {
                 Need(OpenIn.TryRead(ref r, out var m));
-                var (fh, flags) = _bridge.Open(h.NodeId, (OpenFlags)m.Flags);
+                var (fh, flags) = _bridge.Open(h.NodeId, (OpenFlags)m.Flags, (m.OpenFlags & OpenKillSetId) != 0);
                 new OpenOut(fh, flags).WriteTo(Payload(reply));
                 return Ok(reply, u, OpenOut.WireSize);
             }
@@ -223,7 +232,8 @@ public sealed class FuseDispatcher
                 Need(ReadWriteIn.TryRead(ref r, out var m));
                 var data = r.ReadRest();
                 Need(data.Length >= m.Size);
-                int written = _bridge.Write(h.NodeId, m.Handle, Offset(m.Offset), data[..(int)m.Size]);
+                int written = _bridge.Write(h.NodeId, m.Handle, Offset(m.Offset), data[..(int)m.Size],
+                    (m.IoFlags & WriteKillSetId) != 0);
                 ScalarReply.WriteUInt32(Payload(reply), (uint)written);
                 return Ok(reply, u, ScalarReply.WireSize);
             }

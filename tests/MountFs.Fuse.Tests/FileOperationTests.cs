@@ -293,3 +293,40 @@ public sealed class RenameAndXattrTests
         Assert.Equal(-95, NativeCalls.GetXattr(p["y"], "user.colour", 64).Length);
     }
 }
+
+/// <summary>One request stuck on a slow device must not stall the rest of the mount.</summary>
+public sealed class SlowRequestTests
+{
+    [SkippableFact]
+    public void MetadataIsAnsweredWhileAReadIsStuck()
+    {
+        var layout = new RecordingFileSystem(new MountFs.Memory.MemoryFileSystem());
+        using var m = TestMount.Start(layout);
+        File.WriteAllText(m["slow"], "data");
+        using var gate = new ManualResetEventSlim(false);
+        layout.ReadGate = gate;
+        try
+        {
+            // O_DIRECT so the kernel's page cache cannot answer the read itself.
+            var stuck = Task.Run(() => ChildProcess.Sh($"dd if='{m["slow"]}' of=/dev/null iflag=direct bs=4096 count=1 2>&1"));
+            Assert.True(layout.ReadWaiting.Wait(TimeSpan.FromSeconds(20)), "the read never reached the layout");
+
+            var metadata = Task.Run(() =>
+            {
+                Directory.CreateDirectory(m["made-meanwhile"]);
+                return Directory.GetFileSystemEntries(m.Root).Length;
+            });
+            Assert.True(metadata.Wait(TimeSpan.FromSeconds(10)), "mkdir and listing stalled behind the stuck read");
+            Assert.Equal(2, metadata.Result);
+            Assert.False(stuck.IsCompleted, "the read finished before its gate opened");
+
+            gate.Set();
+            Assert.True(stuck.Wait(TimeSpan.FromSeconds(10)), "the read did not finish after the gate opened");
+        }
+        finally
+        {
+            layout.ReadGate = null;
+            gate.Set();
+        }
+    }
+}

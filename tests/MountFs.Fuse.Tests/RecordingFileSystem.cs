@@ -31,7 +31,21 @@ public sealed class RecordingFileSystem(IFileSystem inner) : IFileSystem
     public ulong Open(ulong node, OpenFlags flags) => inner.Open(node, flags);
     public (NodeAttributes Attributes, ulong Handle) Create(ulong parent, string name, uint mode, OpenFlags flags, Credentials owner) =>
         inner.Create(parent, name, mode, flags, owner);
-    public int Read(ulong node, ulong handle, long offset, Span<byte> buffer) => inner.Read(node, handle, offset, buffer);
+    /// <summary>While set and not signalled, every Read waits for it: a stand-in for a slow device.</summary>
+    public ManualResetEventSlim? ReadGate { get; set; }
+
+    /// <summary>Signalled when a Read has started waiting on <see cref="ReadGate"/>.</summary>
+    public ManualResetEventSlim ReadWaiting { get; } = new(false);
+
+    public int Read(ulong node, ulong handle, long offset, Span<byte> buffer)
+    {
+        if (ReadGate is { } gate)
+        {
+            ReadWaiting.Set();
+            gate.Wait(TimeSpan.FromSeconds(30));
+        }
+        return inner.Read(node, handle, offset, buffer);
+    }
     public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data) => inner.Write(node, handle, offset, data);
     public void Flush(ulong node, ulong handle) => inner.Flush(node, handle);
     public void Release(ulong node, ulong handle) => inner.Release(node, handle);

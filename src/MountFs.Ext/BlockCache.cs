@@ -156,6 +156,22 @@ internal sealed class BlockCache
         }
     }
 
+    /// <summary>A copy of a block's contents in a pooled buffer (a transaction's before-image); give it back with
+    /// <see cref="ReturnCopy"/>.</summary>
+    internal byte[] CopyOf(byte[] data)
+    {
+        var copy = _copies.TryPop(out var b) ? b : new byte[_blockSize];
+        data.AsSpan(0, _blockSize).CopyTo(copy);
+        return copy;
+    }
+
+    internal void ReturnCopy(byte[] copy)
+    {
+        if (copy.Length == _blockSize && _copies.Count < 64) _copies.Push(copy);
+    }
+
+    private readonly Stack<byte[]> _copies = new();
+
     internal bool IsDirty(uint block) => _entries.TryGetValue(block, out var e) && e.Dirty;
 
     /// <summary>Forgets a freed block's pending contents: nothing should write a block nobody owns.</summary>
@@ -172,21 +188,23 @@ internal sealed class BlockCache
         if (_dirtyCount > 0)
         {
             var dirty = _entries.Values.Where(e => e.Dirty).ToList();
-            WritePhase(dirty, k => k is BlockKind.Data or BlockKind.Indirect);
+            WritePhase(dirty, k => k is BlockKind.Data or BlockKind.Indirect, flushAnyway: _directUnflushed);
+            _directUnflushed = false;
             WritePhase(dirty, k => k is BlockKind.Bitmap or BlockKind.Descriptor);
             WritePhase(dirty, k => k is BlockKind.InodeTable);
             WritePhase(dirty, k => k is BlockKind.Directory);
         }
         beforeFinalFlush?.Invoke();
         _device.Flush();
+        _directUnflushed = false;
         _recycle = true;
         try { EvictIfNeeded(); }
         finally { _recycle = false; }
     }
 
-    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase)
+    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase, bool flushAnyway = false)
     {
-        bool any = false;
+        bool any = flushAnyway;
         // Ascending block order lets runs coalesce into one device write.
         var list = dirty.Where(e => e.Dirty && inPhase(e.Kind)).OrderBy(e => e.Block).ToList();
         int i = 0;
@@ -215,6 +233,26 @@ internal sealed class BlockCache
         }
         if (any) _device.Flush();
     }
+
+    public bool Contains(uint block) => _entries.ContainsKey(block);
+
+    /// <summary>
+    /// Writes whole data blocks <paramref name="first"/>.. straight to the device, bypassing the cache (none of them
+    /// may be cached). Only for file data: it reaches the device before write-back writes any metadata pointing at
+    /// it, and the next write-back flushes after its data phase even when no cached data block was dirty.
+    /// </summary>
+    public void WriteDirect(uint first, ReadOnlySpan<byte> blocks)
+    {
+        int count = blocks.Length / _blockSize;
+        CheckRange(first);
+        CheckRange(first + (uint)count - 1);
+        _device.Write((long)first * _blockSize, blocks[..(count * _blockSize)]);
+        BytesWritten += (long)count * _blockSize;
+        _directUnflushed = true;
+    }
+
+    /// <summary>Data written by <see cref="WriteDirect"/> since the last write-back's data-phase flush.</summary>
+    private bool _directUnflushed;
 
     /// <summary>Writes raw bytes outside the block cache (the superblock at byte 1024).</summary>
     public void WriteRaw(long offset, ReadOnlySpan<byte> data)

@@ -26,28 +26,8 @@ public readonly record struct DirectoryEntry(uint Inode, ushort RecordLength, by
     /// </summary>
     public static DirectoryEntry? TryRead(ReadOnlySpan<byte> block, int offset, out string? error)
     {
-        error = null;
-        if (offset < 0 || offset % 4 != 0 || offset + HeaderSize > block.Length)
-        {
-            error = $"entry at offset {offset} does not fit the {block.Length}-byte block";
-            return null;
-        }
-        var s = block[offset..];
-        uint inode = BinaryPrimitives.ReadUInt32LittleEndian(s);
-        ushort recLen = BinaryPrimitives.ReadUInt16LittleEndian(s[4..]);
-        byte nameLen = s[6];
-        byte type = s[7];
-        if (recLen < HeaderSize || recLen % 4 != 0 || offset + recLen > block.Length)
-        {
-            error = $"rec_len {recLen} at offset {offset} is invalid";
-            return null;
-        }
-        if (HeaderSize + nameLen > recLen)
-        {
-            error = $"name_len {nameLen} at offset {offset} overruns rec_len {recLen}";
-            return null;
-        }
-        return new DirectoryEntry(inode, recLen, s.Slice(HeaderSize, nameLen).ToArray(), type);
+        if (!DirectoryRecordHeader.TryRead(block, offset, out var h, out error)) return null;
+        return new DirectoryEntry(h.Inode, h.RecordLength, block.Slice(offset + HeaderSize, h.NameLength).ToArray(), h.FileType);
     }
 
     /// <summary>Writes header and name at <paramref name="offset"/>; bytes between name end and rec_len are left alone.</summary>

@@ -69,16 +69,15 @@ public sealed partial class Ext2FileSystem
             int largest = 0;
             for (int off = 0; off < bs;)
             {
-                var e = DirectoryEntry.TryRead(data, off, out string? err)
-                    ?? throw Corrupt("directory block", $"inode {ino} block {pb}: {err}");
+                if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
+                    throw Corrupt("directory block", $"inode {ino} block {pb}: {err}");
                 DirectoryRecordsParsed++;
                 if (e.Inode != 0)
                 {
                     if (e.Inode > _sb.InodesCount) throw Corrupt("directory entry", $"inode {ino} block {pb} offset {off} names inode {e.Inode}");
-                    idx.Names.TryAdd(Key(e.Name), new Slot((uint)fb, (ushort)off, e.Inode, e.FileType));
-                    largest = Math.Max(largest, e.RecordLength - DirectoryEntry.MinimumRecordLength(e.Name.Length));
+                    idx.Names.TryAdd(Key(data.AsSpan(off + DirectoryEntry.HeaderSize, e.NameLength)), new Slot((uint)fb, (ushort)off, e.Inode, e.FileType));
                 }
-                else largest = Math.Max(largest, (int)e.RecordLength);
+                largest = Math.Max(largest, e.Slack);
                 off += e.RecordLength;
             }
             idx.Free.Add(largest);
@@ -102,11 +101,10 @@ public sealed partial class Ext2FileSystem
         int largest = 0;
         for (int off = 0; off < _geo.BlockSize;)
         {
-            var e = DirectoryEntry.TryRead(data, off, out _);
-            if (e == null) return 0;
+            if (!DirectoryRecordHeader.TryRead(data, off, out var e, out _)) return 0;
             DirectoryRecordsParsed++;
-            largest = Math.Max(largest, e.Value.Inode == 0 ? e.Value.RecordLength : e.Value.RecordLength - DirectoryEntry.MinimumRecordLength(e.Value.Name.Length));
-            off += e.Value.RecordLength;
+            largest = Math.Max(largest, e.Slack);
+            off += e.RecordLength;
         }
         return largest;
     }
@@ -127,9 +125,10 @@ public sealed partial class Ext2FileSystem
             var data = tx.Modify(pb, BlockKind.Directory);
             for (int off = 0; off < bs;)
             {
-                var e = DirectoryEntry.TryRead(data, off, out string? err) ?? throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
+                if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
+                    throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
                 DirectoryRecordsParsed++;
-                int used = e.Inode == 0 ? 0 : DirectoryEntry.MinimumRecordLength(e.Name.Length);
+                int used = e.UsedLength;
                 if (e.RecordLength - used >= need)
                 {
                     int at = off + used;
@@ -187,13 +186,14 @@ public sealed partial class Ext2FileSystem
         int prev = -1;
         for (int off = 0; off < _geo.BlockSize;)
         {
-            var e = DirectoryEntry.TryRead(data, off, out string? err) ?? throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
+            if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
+                throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
             DirectoryRecordsParsed++;
             if (off == slot.Offset)
             {
                 if (prev >= 0)
                 {
-                    var p = DirectoryEntry.TryRead(data, prev, out _)!.Value;
+                    DirectoryRecordHeader.TryRead(data, prev, out var p, out _);
                     DirectoryEntry.WriteRecordLength(data, prev, p.RecordLength + e.RecordLength);
                 }
                 else DirectoryEntry.WriteInode(data, off, 0);
@@ -294,13 +294,15 @@ public sealed partial class Ext2FileSystem
                 bool fileType = _sb.HasIncompat(IncompatFeatures.FileType);
                 for (int off = 0; off < bs;)
                 {
-                    var e = DirectoryEntry.TryRead(data, off, out string? err) ?? throw Corrupt("directory block", $"inode {ino} block {pb}: {err}");
+                    if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
+                        throw Corrupt("directory block", $"inode {ino} block {pb}: {err}");
                     long pos = fb * bs + off;
                     long next = pos + e.RecordLength;
                     if (pos >= offset && e.Inode != 0)
                     {
                         byte type = fileType ? DirectoryTypeFromFileType(e.FileType) : UnixFileMode.DirectoryEntryType(SafeMode(e.Inode));
-                        batch.Add(new Vfs.DirectoryEntry(Encoding.UTF8.GetString(e.Name), e.Inode, type, next));
+                        var name = data.AsSpan(off + DirectoryEntry.HeaderSize, e.NameLength);
+                        batch.Add(new Vfs.DirectoryEntry(Encoding.UTF8.GetString(name), e.Inode, type, next));
                     }
                     off += e.RecordLength;
                 }

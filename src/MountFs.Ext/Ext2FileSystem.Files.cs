@@ -10,6 +10,8 @@ public sealed partial class Ext2FileSystem
     private ulong _nextHandle = 1;
     /// <summary>Blocks written per transaction by a large write: bounds dirty data held by one transaction.</summary>
     private const int BlocksPerWriteTransaction = 256;
+    /// <summary>Largest device request of a direct data write (1 MiB of 4 KiB blocks).</summary>
+    private const int MaxDirectRunBlocks = 256;
 
     private ulong OpenHandle(uint ino)
     {
@@ -120,6 +122,13 @@ public sealed partial class Ext2FileSystem
             {
                 using var tx = Begin();
                 inode = ReadInode(ino);
+                // Whole blocks that are not cached go to the device straight from the caller's buffer, a run of
+                // physically contiguous ones in one request: copying them through the cache would cost a copy, a
+                // second write-back copy and, for a large file, most of the cache. Ordering still holds: they reach
+                // the device now, before any metadata that points at them (write-back phases 2-4), and write-back's
+                // first flush covers them.
+                uint runStart = 0;
+                int runBlocks = 0, runFrom = 0;
                 for (int blocks = 0; blocks < BlocksPerWriteTransaction && done < data.Length; blocks++)
                 {
                     long pos = offset + done;
@@ -127,10 +136,26 @@ public sealed partial class Ext2FileSystem
                     int within = (int)(pos % bs);
                     int n = Math.Min(bs - within, data.Length - done);
                     uint pb = MapOrAllocate(tx, ino, inode, fb, out bool fresh);
-                    var buf = fresh || (within == 0 && n == bs) ? tx.Create(pb, BlockKind.Data) : tx.Modify(pb, BlockKind.Data);
-                    data.Slice(done, n).CopyTo(buf.AsSpan(within));
+                    if (n == bs && !_cache.Contains(pb))
+                    {
+                        if (runBlocks > 0 && pb == runStart + (uint)runBlocks && runFrom + runBlocks * bs == done && runBlocks < MaxDirectRunBlocks)
+                            runBlocks++;
+                        else
+                        {
+                            if (runBlocks > 0) _cache.WriteDirect(runStart, data.Slice(runFrom, runBlocks * bs));
+                            runStart = pb;
+                            runBlocks = 1;
+                            runFrom = done;
+                        }
+                    }
+                    else
+                    {
+                        var buf = fresh || (within == 0 && n == bs) ? tx.Create(pb, BlockKind.Data) : tx.Modify(pb, BlockKind.Data);
+                        data.Slice(done, n).CopyTo(buf.AsSpan(within));
+                    }
                     done += n;
                 }
+                if (runBlocks > 0) _cache.WriteDirect(runStart, data.Slice(runFrom, runBlocks * bs));
                 long newEnd = offset + done;
                 if (newEnd > inode.Size) SetSize(tx, inode, newEnd);
                 var now = Timestamp.Now;

@@ -52,8 +52,7 @@ internal sealed class Transaction : IDisposable
             bool wasDirty = _cache.IsDirty(block);
             // Data blocks are not restored on abort (as in ordered journaling, data is not transactional),
             // so they need no before-image; a fresh block is dropped on abort because its allocation is undone.
-            if (!fresh && kind != BlockKind.Data) before = (byte[])_cache.Read(block).Clone();
-            else if (!fresh) before = null;
+            if (!fresh && kind != BlockKind.Data) before = _cache.CopyOf(_cache.Read(block));
             _blocks[block] = (fresh ? null : before ?? Array.Empty<byte>(), wasDirty, kind);
         }
         return _cache.GetForWrite(block, kind, fresh);
@@ -76,6 +75,16 @@ internal sealed class Transaction : IDisposable
         if (_done) throw new InvalidOperationException("transaction already finished");
         _done = true;
         foreach (uint b in _freed) _cache.Drop(b);
+        ReturnBeforeImages();
+    }
+
+    /// <summary>Hands the before-images back to the cache's pool: one per touched metadata block per operation would
+    /// otherwise be the largest allocation of a create or unlink.</summary>
+    private void ReturnBeforeImages()
+    {
+        foreach (var (before, _, _) in _blocks.Values)
+            if (before is { Length: > 0 }) _cache.ReturnCopy(before);
+        _blocks.Clear();
     }
 
     public void Dispose()
@@ -88,5 +97,6 @@ internal sealed class Transaction : IDisposable
             _cache.Restore(block, before, wasDirty);
         }
         _onAbort(this);
+        ReturnBeforeImages();
     }
 }

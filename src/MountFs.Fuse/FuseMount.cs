@@ -51,10 +51,12 @@ public sealed class FuseMount : IDisposable
         uint rootMode = fileSystem.GetAttributes(fileSystem.RootNode).Mode;
         bool viaFusermount = options.UseFusermount ?? !FuseMounter.IsRoot;
         var device = FuseMounter.Mount(full, options, rootMode);
-        int? connection = MountTable.Find(full) is { Major: 0 } entry ? entry.Minor : null;
+        var entry = MountTable.Find(full);
+        int? connection = entry is { Major: 0 } ? entry.Minor : null;
         var session = new FuseSession(device, dispatcher, options.Threads, log, options.CloneDevicePerWorker);
         var completion = session.Completion.ContinueWith(_ =>
         {
+            if (options.LogRequestCounts) log?.Invoke($"fuse: requests: {dispatcher.Counters.Describe()}");
             device.Dispose();
             if (ownsFileSystem) fileSystem.Dispose();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -66,6 +68,9 @@ public sealed class FuseMount : IDisposable
             mount.Dispose();
             throw new FuseMountException($"{mountPoint}: the kernel did not complete FUSE INIT");
         }
+        if (options.WritebackCache && options.LiftDirtyLimit && FuseMounter.IsRoot && entry is not null
+            && DirtyLimit.Lift(entry.Major, entry.Minor) is { } refused)
+            log?.Invoke($"fuse: keeping the kernel's dirty-page limit: {refused}");
         return mount;
     }
 

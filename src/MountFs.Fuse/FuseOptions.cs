@@ -32,13 +32,22 @@ public sealed record FuseOptions
     /// the directory changes through the mount, which is the only way this image changes while mounted.</summary>
     public bool CacheDirectories { get; init; } = true;
 
-    /// <summary>Let the kernel buffer writes in its page cache (it then owns size, mtime and O_APPEND).</summary>
-    public bool WritebackCache { get; init; }
+    /// <summary>Let the kernel buffer writes in its page cache (it then owns size, mtime and O_APPEND);
+    /// mount option no_writeback_cache turns it off.</summary>
+    public bool WritebackCache { get; init; } = true;
+
+    /// <summary>As root, lift the kernel's 1 % strict dirty-page cap on this mount's bdi once it is live, so
+    /// writers are not throttled to the server's write-back speed (see <see cref="Mounting.DirtyLimit"/>);
+    /// mount option strict_dirty_limit keeps the kernel default.</summary>
+    public bool LiftDirtyLimit { get; init; } = true;
 
     /// <summary>Largest WRITE asked for; the kernel may grant less (max_pages_limit).</summary>
     public int MaxWrite { get; init; } = 1 << 20;
 
     public bool ReadOnly { get; init; }
+
+    /// <summary>Log how many requests of each opcode arrived when the mount ends (mount option request_stats).</summary>
+    public bool LogRequestCounts { get; init; }
 
     /// <summary>Let users other than the mounting one in (mount option allow_other).</summary>
     public bool AllowOther { get; init; }

@@ -16,7 +16,8 @@ public sealed class DispatcherTests
 
     public DispatcherTests()
     {
-        _d = new FuseDispatcher(_fs, new FuseOptions());
+        // The bridge's own O_APPEND duty is only visible without the writeback cache (the kernel owns appends with it).
+        _d = new FuseDispatcher(_fs, new FuseOptions { WritebackCache = false });
         _reply = new byte[_d.ReplyBufferSize];
     }
 
@@ -70,18 +71,42 @@ public sealed class DispatcherTests
                      InitFlags.ReaddirplusAuto, InitFlags.AutoInvalData, InitFlags.MaxPages, InitFlags.AtomicOTrunc })
             Assert.True(init.Flags.HasFlag(flag), flag.ToString());
         // Not honoured, so never advertised.
-        foreach (var flag in new[] { InitFlags.WritebackCache, InitFlags.PosixLocks, InitFlags.FlockLocks, InitFlags.ExportSupport,
+        foreach (var flag in new[] { InitFlags.PosixLocks, InitFlags.FlockLocks, InitFlags.ExportSupport,
                      InitFlags.SecurityCtx, InitFlags.HandleKillpriv, InitFlags.PosixAcl })
             Assert.False(init.Flags.HasFlag(flag), flag.ToString());
     }
 
     [Fact]
-    public void WritebackCacheOnlyWhenAsked()
+    public void WritebackCacheByDefaultAndOffWhenAsked()
     {
-        var d = new FuseDispatcher(new MemoryFileSystem(), new FuseOptions { WritebackCache = true });
+        var d = new FuseDispatcher(new MemoryFileSystem(), new FuseOptions());
         int n = d.Process(RequestBuilder.Init(38, Kernel638).Build(), _reply);
         Assert.True(InitOut.Parse(Reply.Parse(_reply, n).Payload).Flags.HasFlag(InitFlags.WritebackCache));
         Assert.True(d.Bridge.KernelOwnsAppend);
+        // _d was built with WritebackCache = false.
+        Init();
+        Assert.False(_d.Negotiated!.Value.Flags.HasFlag(InitFlags.WritebackCache));
+        Assert.False(_d.Bridge.KernelOwnsAppend);
+    }
+
+    [Fact]
+    public void FlushIsEnosysUnlessFlushOnClose()
+    {
+        // The kernel sends FLUSH per close(2) under the writeback cache whatever FOPEN_NOFLUSH says;
+        // ENOSYS stops it for good, and the layout's Flush still runs once at RELEASE.
+        Init();
+        var (entry, fh) = Create(1, "f");
+        Assert.Equal(-38, Call(new RequestBuilder(FuseOpcode.Flush, entry.NodeId).U64(fh).U32(0).U32(0).U64(0)).Error);
+        var flushes = new RecordingFileSystem(new MemoryFileSystem());
+        var d = new FuseDispatcher(flushes, new FuseOptions { FlushOnClose = true });
+        d.Process(RequestBuilder.Init(38, Kernel638).Build(), _reply);
+        int n = d.Process(new RequestBuilder(FuseOpcode.Create, 1).U32(0x41).U32(0x81A4).U32(0).U32(0).Name("g").Build(), _reply);
+        var created = Reply.Parse(_reply, n);
+        Assert.Equal(0, created.Error);
+        ulong gfh = OpenOut.Parse(created.Payload.AsSpan(EntryOut.WireSize)).Handle;
+        n = d.Process(new RequestBuilder(FuseOpcode.Flush, EntryOut.Parse(created.Payload).NodeId).U64(gfh).U32(0).U32(0).U64(0).Build(), _reply);
+        Assert.Equal(0, Reply.Parse(_reply, n).Error);
+        Assert.Equal(1, flushes.FlushCount);
     }
 
     [Fact]

@@ -6,10 +6,12 @@ namespace MountFs.Fuse.Tests;
 /// <summary>Ordinary system calls from this process on a real mount of the memory layout.</summary>
 public sealed class FileOperationTests
 {
-    [SkippableFact]
-    public void AppendLandsAtEndOfFileForEveryWriter()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)] // the bridge places appends itself
+    public void AppendLandsAtEndOfFileForEveryWriter(bool writeback)
     {
-        using var m = TestMount.Start();
+        using var m = TestMount.Start(options: new FuseOptions { WritebackCache = writeback });
         string path = m["log"];
         File.WriteAllText(path, "start\n");
         // Each `>>` opens with O_APPEND; two shells append concurrently and no line may be lost.

@@ -8,10 +8,12 @@ public sealed class PrivilegeDropTests
 {
     private const UnixFileMode SetIdAll = (UnixFileMode)0xDFF; // 06777: set-uid, set-gid, rwx for all
 
-    [SkippableFact]
-    public void UnprivilegedWriteClearsSetUidAndSetGid()
+    [SkippableTheory]
+    [InlineData(true)]  // the kernel writes through, flagging the write KILL_SUIDGID
+    [InlineData(false)]
+    public void UnprivilegedWriteClearsSetUidAndSetGid(bool writeback)
     {
-        using var m = TestMount.Start(options: new FuseOptions { AllowOther = true });
+        using var m = TestMount.Start(options: new FuseOptions { AllowOther = true, WritebackCache = writeback });
         string dir = m["shared"];
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);

@@ -47,7 +47,16 @@ public sealed class RecordingFileSystem(IFileSystem inner) : IFileSystem
         return inner.Read(node, handle, offset, buffer);
     }
     public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data) => inner.Write(node, handle, offset, data);
-    public void Flush(ulong node, ulong handle) => inner.Flush(node, handle);
+    private int _flushes;
+
+    /// <summary>How many times the front end called <see cref="Flush"/>.</summary>
+    public int FlushCount => Volatile.Read(ref _flushes);
+
+    public void Flush(ulong node, ulong handle)
+    {
+        Interlocked.Increment(ref _flushes);
+        inner.Flush(node, handle);
+    }
     public void Release(ulong node, ulong handle) => inner.Release(node, handle);
     public void Fsync(ulong node, ulong handle, bool dataOnly) => inner.Fsync(node, handle, dataOnly);
     public ulong OpenDirectory(ulong node) => inner.OpenDirectory(node);

@@ -175,11 +175,12 @@ public sealed class FuseBridge
         return FileSystem.Read(h.LayoutNode, h.LayoutHandle, offset, buffer);
     }
 
-    public int Write(ulong node, ulong fh, long offset, ReadOnlySpan<byte> data, bool killSetId = false)
+    public int Write(ulong node, ulong fh, long offset, ReadOnlySpan<byte> data, bool killSetId = false, bool fromCache = false)
     {
         var h = Handles.Get(fh);
         if (killSetId || !h.CapabilitiesDropped)
             DropPrivileges(h, killSetId);
+        if (fromCache && KernelOwnsAppend) return WriteBack(h, offset, data);
         if ((h.Flags & OpenFlags.Append) == 0 || KernelOwnsAppend)
             return FileSystem.Write(h.LayoutNode, h.LayoutHandle, offset, data);
         // The contract leaves O_APPEND to front ends: read EOF and write there under one lock per node,
@@ -189,6 +190,20 @@ public sealed class FuseBridge
             long end = FileSystem.GetAttributes(h.LayoutNode).Size;
             return FileSystem.Write(h.LayoutNode, h.LayoutHandle, end, data);
         }
+    }
+
+    /// <summary>
+    /// Page-cache write-back under the writeback cache: the kernel owns mtime and ctime then (it stamped
+    /// them at write(2) time and sends them in a SETATTR whenever it changed them), so the layout's own
+    /// stamp for this late WRITE is undone; otherwise the stored time would be the write-back moment.
+    /// </summary>
+    private int WriteBack(OpenHandle h, long offset, ReadOnlySpan<byte> data)
+    {
+        var before = FileSystem.GetAttributes(h.LayoutNode);
+        int written = FileSystem.Write(h.LayoutNode, h.LayoutHandle, offset, data);
+        FileSystem.SetAttributes(h.LayoutNode,
+            new SetAttributes { Mtime = TimeChange.At(before.Mtime), Ctime = before.Ctime }, h.LayoutHandle);
+        return written;
     }
 
     /// <summary>

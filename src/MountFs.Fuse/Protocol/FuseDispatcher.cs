@@ -29,6 +29,9 @@ public sealed class FuseDispatcher
         InitFlags.MaxPages | InitFlags.CacheSymlinks | InitFlags.AbortError | InitFlags.InitExt |
         InitFlags.HandleKillprivV2;
 
+    /// <summary>fuse_write_in.write_flags FUSE_WRITE_CACHE: page-cache write-back (delayed, not on the writer's behalf).</summary>
+    private const uint WriteFromCache = 1 << 0;
+
     /// <summary>fuse_write_in.write_flags FUSE_WRITE_KILL_SUIDGID: an unprivileged writer; clear set-id bits.</summary>
     private const uint WriteKillSetId = 1 << 2;
 
@@ -53,6 +56,9 @@ public sealed class FuseDispatcher
     }
 
     public FuseBridge Bridge => _bridge;
+
+    /// <summary>Requests seen per opcode (logged at unmount with <see cref="FuseOptions.LogRequestCounts"/>).</summary>
+    public RequestCounters Counters { get; } = new();
 
     public int MaxWrite { get; }
 
@@ -80,6 +86,7 @@ public sealed class FuseDispatcher
             return 0;
         }
         bool valid = FuseInHeader.TryParse(request, out var header);
+        Counters.Count(header.Opcode);
         // NOTIFY_REPLY answers a retrieve we never send; like FORGET and INTERRUPT it takes no reply.
         bool needsReply = header.Opcode is not (FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt or FuseOpcode.NotifyReply);
         int extLength = header.TotalExtLength * 8;
@@ -233,7 +240,7 @@ public sealed class FuseDispatcher
                 var data = r.ReadRest();
                 Need(data.Length >= m.Size);
                 int written = _bridge.Write(h.NodeId, m.Handle, Offset(m.Offset), data[..(int)m.Size],
-                    (m.IoFlags & WriteKillSetId) != 0);
+                    (m.IoFlags & WriteKillSetId) != 0, (m.IoFlags & WriteFromCache) != 0);
                 ScalarReply.WriteUInt32(Payload(reply), (uint)written);
                 return Ok(reply, u, ScalarReply.WireSize);
             }
@@ -253,6 +260,10 @@ public sealed class FuseDispatcher
                 _bridge.Fsync(h.NodeId, fsync.Handle, fsync.DataOnly);
                 return Ok(reply, u, 0);
             case FuseOpcode.Flush:
+                // Without flush_on_close the layout's Flush runs at RELEASE. The kernel ignores
+                // FOPEN_NOFLUSH under the writeback cache and would send a synchronous FLUSH per close(2);
+                // ENOSYS makes it stop asking for good (fuse_flush: fc->no_flush).
+                if (!_options.FlushOnClose) return Error(reply, u, Errno.ENOSYS);
                 Need(FlushIn.TryRead(ref r, out var flush));
                 _bridge.Flush(flush.Handle);
                 return Ok(reply, u, 0);

@@ -47,6 +47,8 @@ public static class MountOptionParser
                 case "flush_on_close": fuse = fuse with { FlushOnClose = true }; break;
                 case "clone_fd": fuse = fuse with { CloneDevicePerWorker = true }; break;
                 case "no_dir_cache": fuse = fuse with { CacheDirectories = false }; break;
+                case "request_stats": fuse = fuse with { LogRequestCounts = true }; break;
+                case "strict_dirty_limit": fuse = fuse with { LiftDirtyLimit = false }; break;
                 case "nonempty": fuse = fuse with { RequireEmptyMountPoint = false }; break;
                 case "noexec": fuse = fuse with { NoExec = true }; break;
                 case "noatime": fuse = fuse with { NoAtime = true }; break;

@@ -15,7 +15,8 @@ namespace MountFs.Fuse;
 /// passing the role on: a run of synchronous metadata requests stays on one warm thread and the kernel
 /// never has several readers contending for its queue (measured here with 4 workers on ext2: about 1.5–1.9×
 /// the creates and 1.5× the unlinks per second of all workers reading at once). A request that may wait on the device (read, write,
-/// fsync, truncate, the releases and forgets that free data) hands the role to the next worker first,
+/// fsync, truncate, the releases of written handles and forgets that free much data; see
+/// <see cref="FuseDispatcher.MayWait"/>) hands the role to the next worker first,
 /// so the mount keeps answering while it runs.
 /// </para>
 /// <para>
@@ -106,7 +107,7 @@ public sealed class FuseSession
                         return;
                     }
                     if (n == 0) return;
-                    if (MayWait(request.AsSpan(0, (int)n)))
+                    if (_dispatcher.MayWait(request.AsSpan(0, (int)n)))
                     {
                         _readerRole.Release();
                         reader = false;
@@ -137,23 +138,5 @@ public sealed class FuseSession
                 _completion.TrySetResult();
             }
         }
-    }
-
-    /// <summary>Requests that may wait on the device or free much data; see the remarks on the class.</summary>
-    private static bool MayWait(ReadOnlySpan<byte> request)
-    {
-        const int HeaderSize = 40;
-        const uint SizeValid = 1 << 3; // FATTR_SIZE in fuse_setattr_in.valid, the first field after the header
-        if (request.Length < HeaderSize) return false;
-        var opcode = (FuseOpcode)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(request[4..]);
-        return opcode switch
-        {
-            FuseOpcode.Read or FuseOpcode.Write or FuseOpcode.Fsync or FuseOpcode.FsyncDir or FuseOpcode.Flush
-                or FuseOpcode.Fallocate or FuseOpcode.CopyFileRange or FuseOpcode.Release
-                or FuseOpcode.Forget or FuseOpcode.BatchForget => true,
-            FuseOpcode.SetAttr => request.Length >= HeaderSize + 4
-                && (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(request[HeaderSize..]) & SizeValid) != 0,
-            _ => false,
-        };
     }
 }

@@ -90,6 +90,30 @@ public sealed class DispatcherTests
     }
 
     [Fact]
+    public void OnlyRequestsThatMayWaitHandTheReaderRoleOn()
+    {
+        Init();
+        var (entry, fh) = Create(1, "f");
+        var release = new RequestBuilder(FuseOpcode.Release, entry.NodeId).U64(fh).U32(0).U32(0).U64(0).Build();
+        Assert.False(_d.MayWait(release));
+        Assert.False(_d.MayWait(new RequestBuilder(FuseOpcode.Forget, entry.NodeId).U64(1).Build()));
+        Assert.False(_d.MayWait(new RequestBuilder(FuseOpcode.Lookup, 1).Name("f").Build()));
+        Assert.True(_d.MayWait(RequestBuilder.Io(FuseOpcode.Read, entry.NodeId, fh, 0, 10).Build()));
+        Call(RequestBuilder.Io(FuseOpcode.Write, entry.NodeId, fh, 0, 5).Bytes("hello"u8));
+        // Written through: the layout's flush at release has work.
+        Assert.True(_d.MayWait(release));
+        // A big unlinked file's last FORGET frees its data.
+        var (big, bigFh) = Create(1, "big");
+        Call(RequestBuilder.Io(FuseOpcode.Write, big.NodeId, bigFh, 4 << 20, 1).Bytes("x"u8));
+        Assert.False(_d.MayWait(new RequestBuilder(FuseOpcode.Forget, big.NodeId).U64(1).Build()));
+        Assert.Equal(0, Call(new RequestBuilder(FuseOpcode.Unlink, 1).Name("big")).Error);
+        Assert.True(_d.MayWait(new RequestBuilder(FuseOpcode.Forget, big.NodeId).U64(1).Build()));
+        // A truncating SETATTR may free data; a chmod does not.
+        Assert.True(_d.MayWait(new RequestBuilder(FuseOpcode.SetAttr, entry.NodeId).U32(1 << 3).U32(0).Build()));
+        Assert.False(_d.MayWait(new RequestBuilder(FuseOpcode.SetAttr, entry.NodeId).U32(1 << 0).U32(0).Build()));
+    }
+
+    [Fact]
     public void FlushIsEnosysUnlessFlushOnClose()
     {
         // The kernel sends FLUSH per close(2) under the writeback cache whatever FOPEN_NOFLUSH says;

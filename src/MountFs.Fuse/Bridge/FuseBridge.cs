@@ -54,6 +54,34 @@ public sealed class FuseBridge
         return found is null ? null : Hand(found);
     }
 
+    /// <summary>Largest unlinked file whose forgetting is taken as cheap (a few blocks to free).</summary>
+    private const long CheapToFreeBytes = 1 << 20;
+
+    /// <summary>
+    /// False when RELEASE of <paramref name="fh"/> may wait on the device: data or size changed through
+    /// the handle, so the layout's flush has work. A handle we do not know fails fast (EBADF).
+    /// </summary>
+    public bool ReleaseIsCheap(ulong fh) => !Handles.TryGet(fh, out var h) || !h!.Changed;
+
+    /// <summary>
+    /// False when FORGET may make the layout free much data: the last reference to an unlinked node
+    /// larger than <see cref="CheapToFreeBytes"/>. Dropping one of several references, or forgetting a
+    /// linked node, only touches tables.
+    /// </summary>
+    public bool ForgetIsCheap(ulong node, ulong count)
+    {
+        if (node == NodeTable.RootId || Nodes.LookupCount(node) > count) return true;
+        try
+        {
+            var attributes = FileSystem.GetAttributes(L(node));
+            return attributes.Links > 0 || attributes.Size <= CheapToFreeBytes;
+        }
+        catch (FsException)
+        {
+            return true;
+        }
+    }
+
     public void Forget(ulong node, ulong count)
     {
         if (Nodes.Release(node, count)) FileSystem.Forget(L(node));
@@ -63,7 +91,13 @@ public sealed class FuseBridge
 
     public NodeAttributes SetAttributes(ulong node, SetAttributes changes, ulong? fh)
     {
-        ulong? handle = fh is { } f ? Handles.Get(f).LayoutHandle : null;
+        ulong? handle = null;
+        if (fh is { } f)
+        {
+            var h = Handles.Get(f);
+            if (changes.Size is not null) h.Changed = true;
+            handle = h.LayoutHandle;
+        }
         return FileSystem.SetAttributes(L(node), changes, handle);
     }
 
@@ -178,6 +212,7 @@ public sealed class FuseBridge
     public int Write(ulong node, ulong fh, long offset, ReadOnlySpan<byte> data, bool killSetId = false, bool fromCache = false)
     {
         var h = Handles.Get(fh);
+        h.Changed = true;
         if (killSetId || !h.CapabilitiesDropped)
             DropPrivileges(h, killSetId);
         if (fromCache && KernelOwnsAppend) return WriteBack(h, offset, data);
@@ -315,6 +350,7 @@ public sealed class FuseBridge
     public void Allocate(ulong fh, FallocateMode mode, long offset, long length)
     {
         var h = Handles.Get(fh);
+        h.Changed = true;
         FileSystem.Allocate(h.LayoutNode, h.LayoutHandle, mode, offset, length);
     }
 

@@ -7,6 +7,9 @@ public sealed record OpenHandle(ulong LayoutNode, ulong LayoutHandle, OpenFlags 
 {
     /// <summary>Set once the first write through this handle has dropped the file's capability attribute.</summary>
     public bool CapabilitiesDropped { get; set; }
+
+    /// <summary>Set once data or size changed through this handle: its flush and release may then wait on the device.</summary>
+    public bool Changed { get; set; }
 }
 
 /// <summary>
@@ -36,6 +39,11 @@ public sealed class HandleTable
         {
             return _handles.TryGetValue(fh, out var h) ? h : throw new FsException(Errno.EBADF, $"unknown file handle {fh}");
         }
+    }
+
+    public bool TryGet(ulong fh, out OpenHandle? handle)
+    {
+        lock (_lock) return _handles.TryGetValue(fh, out handle);
     }
 
     public OpenHandle Remove(ulong fh)

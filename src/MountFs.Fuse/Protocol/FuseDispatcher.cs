@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using MountFs.Fuse.Bridge;
 using MountFs.Vfs;
@@ -76,6 +77,31 @@ public sealed class FuseDispatcher
 
     /// <summary>Raised once INIT has been answered successfully.</summary>
     public event Action? Initialized;
+
+    /// <summary>
+    /// Whether <paramref name="request"/> may wait on the device or free much data, so the worker that read
+    /// it should hand the reader role on before processing it (see <see cref="FuseSession"/>). RELEASE of a
+    /// handle nothing was written through, and FORGET that frees little, are answered in place: handing
+    /// the role on costs a thread wake-up per request (measured here: +25% creates/s, +50% unlinks/s
+    /// without those hand-offs).
+    /// </summary>
+    public bool MayWait(ReadOnlySpan<byte> request)
+    {
+        const uint SizeValid = 1 << 3; // FATTR_SIZE in fuse_setattr_in.valid, the first field after the header
+        if (request.Length < FuseInHeader.Size + 8) return false;
+        var opcode = (FuseOpcode)BinaryPrimitives.ReadUInt32LittleEndian(request[4..]);
+        var body = request[FuseInHeader.Size..];
+        return opcode switch
+        {
+            FuseOpcode.Read or FuseOpcode.Write or FuseOpcode.Fsync or FuseOpcode.FsyncDir or FuseOpcode.Flush
+                or FuseOpcode.Fallocate or FuseOpcode.CopyFileRange or FuseOpcode.BatchForget or FuseOpcode.SyncFs => true,
+            FuseOpcode.Release => !_bridge.ReleaseIsCheap(BinaryPrimitives.ReadUInt64LittleEndian(body)),
+            FuseOpcode.Forget => !_bridge.ForgetIsCheap(BinaryPrimitives.ReadUInt64LittleEndian(request[16..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(body)),
+            FuseOpcode.SetAttr => (BinaryPrimitives.ReadUInt32LittleEndian(body) & SizeValid) != 0,
+            _ => false,
+        };
+    }
 
     /// <summary>Handles one request; returns the reply length written to <paramref name="reply"/>, 0 for none.</summary>
     public int Process(ReadOnlySpan<byte> request, Memory<byte> reply)

@@ -94,9 +94,10 @@ public sealed partial class Ext2FileSystem
         {
             int g = (start + i) % groups;
             if (_groups[g].FreeInodesCount == 0) continue;
-            int from = g == 0 ? (int)_sb.FirstInode - 1 : 0;
+            int from = Math.Max(g == 0 ? (int)_sb.FirstInode - 1 : 0, InodeSearchStart(g));
             var bitmap = _cache.Read(_groups[g].InodeBitmap);
             int bit = FindClearBit(bitmap, from, (int)_geo.InodesPerGroup);
+            if (bit < 0 && from > 0) bit = FindClearBit(bitmap, g == 0 ? (int)_sb.FirstInode - 1 : 0, from);
             if (bit < 0)
             {
                 _log.WriteLine($"{_image}: ext2: group {g} descriptor claims {_groups[g].FreeInodesCount} free inodes but its bitmap has none");
@@ -107,6 +108,7 @@ public sealed partial class Ext2FileSystem
             ref var d = ref Group(tx, g);
             d.FreeInodesCount--;
             if (directory) d.UsedDirsCount++;
+            _inodeSearchStart![g] = bit + 1;
             return (uint)(g * _geo.InodesPerGroup + bit + 1);
         }
         throw new Vfs.FsException(Vfs.Errno.ENOSPC, $"{_image}: no free inodes");
@@ -124,9 +126,21 @@ public sealed partial class Ext2FileSystem
         }
         bitmap = tx.Modify(_groups[g].InodeBitmap, BlockKind.Bitmap);
         bitmap[bit >> 3] &= (byte)~(1 << (bit & 7));
+        if (_inodeSearchStart != null && bit < _inodeSearchStart[g]) _inodeSearchStart[g] = bit;
         ref var d = ref Group(tx, g);
         d.FreeInodesCount++;
         if (directory && d.UsedDirsCount > 0) d.UsedDirsCount--;
+    }
+
+    /// <summary>Per group, a bit below which every inode is known to be in use: the inode search starts there
+    /// instead of rescanning the used prefix of the bitmap (only a hint; a rolled-back allocation can leave it too high,
+    /// which the wrap-around search covers).</summary>
+    private int[]? _inodeSearchStart;
+
+    private int InodeSearchStart(int g)
+    {
+        _inodeSearchStart ??= new int[_geo.GroupCount];
+        return _inodeSearchStart[g];
     }
 
     private bool IsInodeInUse(uint ino)

@@ -10,11 +10,32 @@ public sealed partial class Ext2FileSystem
     private readonly record struct Slot(uint FileBlock, ushort Offset, uint Inode, byte Type);
 
     /// <summary>Name → record position of one directory, plus the largest insertable record per block.</summary>
+    /// <remarks><see cref="Free"/> never underestimates (a block with room is never skipped). When
+    /// <see cref="Best"/> is not -1 it is exact and <see cref="Best"/> is the offset of a record with that much slack,
+    /// so an insert goes straight there instead of parsing the block; <see cref="Second"/> bounds the slack of every
+    /// other record. Appending to a block keeps the split record the largest, so a run of creates never walks;
+    /// otherwise Best becomes -1 and the next insert walks the block once.</remarks>
     private sealed class DirIndex
     {
         public readonly Dictionary<string, Slot> Names = new(StringComparer.Ordinal);
         public readonly List<int> Free = [];
+        public readonly List<int> Best = [];
+        public readonly List<int> Second = [];
         public int FirstFreeHint;
+
+        public void Add((int Largest, int Offset, int Second) free)
+        {
+            Free.Add(free.Largest);
+            Best.Add(free.Offset);
+            Second.Add(free.Second);
+        }
+
+        public void Set(int fb, (int Largest, int Offset, int Second) free)
+        {
+            Free[fb] = free.Largest;
+            Best[fb] = free.Offset;
+            Second[fb] = free.Second;
+        }
     }
 
     private readonly Dictionary<uint, DirIndex> _dirIndexes = [];
@@ -66,7 +87,6 @@ public sealed partial class Ext2FileSystem
             uint pb = MapBlock(ino, dir, fb);
             if (pb == 0) throw Corrupt("directory", $"inode {ino} has a hole at block {fb}");
             var data = _cache.Read(pb);
-            int largest = 0;
             for (int off = 0; off < bs;)
             {
                 if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
@@ -77,10 +97,9 @@ public sealed partial class Ext2FileSystem
                     if (e.Inode > _sb.InodesCount) throw Corrupt("directory entry", $"inode {ino} block {pb} offset {off} names inode {e.Inode}");
                     idx.Names.TryAdd(Key(data.AsSpan(off + DirectoryEntry.HeaderSize, e.NameLength)), new Slot((uint)fb, (ushort)off, e.Inode, e.FileType));
                 }
-                largest = Math.Max(largest, e.Slack);
                 off += e.RecordLength;
             }
-            idx.Free.Add(largest);
+            idx.Add(BlockFree(data));
         }
         _dirIndexes[ino] = idx;
         _indexedEntries += idx.Names.Count;
@@ -95,18 +114,40 @@ public sealed partial class Ext2FileSystem
     private Slot? Find(uint dirIno, Inode dir, byte[] name) =>
         Index(dirIno, dir).Names.TryGetValue(Key(name), out var s) ? s : null;
 
-    /// <summary>Largest record a new name could take in a block, after an insert or removal changed it.</summary>
-    private int BlockFree(byte[] data)
+    /// <summary>The largest record a new name could take in a block, where it is, and the second largest slack.</summary>
+    private (int Largest, int Offset, int Second) BlockFree(byte[] data)
     {
-        int largest = 0;
+        int largest = 0, best = -1, second = 0;
         for (int off = 0; off < _geo.BlockSize;)
         {
-            if (!DirectoryRecordHeader.TryRead(data, off, out var e, out _)) return 0;
+            if (!DirectoryRecordHeader.TryRead(data, off, out var e, out _)) return (0, -1, 0);
             DirectoryRecordsParsed++;
-            largest = Math.Max(largest, e.Slack);
+            if (e.Slack > largest) { second = largest; largest = e.Slack; best = off; }
+            else second = Math.Max(second, e.Slack);
             off += e.RecordLength;
         }
-        return largest;
+        return (largest, best, second);
+    }
+
+    /// <summary>Splits the record at <paramref name="off"/> and writes the new name into its slack; returns the new
+    /// record's own slack, or -1 (nothing changed) when the record has too little.</summary>
+    private int TryInsertAt(DirIndex idx, int fb, byte[] data, int off, byte[] name, uint ino, byte type)
+    {
+        if (!DirectoryRecordHeader.TryRead(data, off, out var e, out _)) return -1;
+        DirectoryRecordsParsed++;
+        int need = DirectoryEntry.MinimumRecordLength(name.Length);
+        int used = e.UsedLength;
+        if (e.RecordLength - used < need) return -1;
+        int at = off + used;
+        if (used > 0) DirectoryEntry.WriteRecordLength(data, off, used);
+        new DirectoryEntry(ino, (ushort)(e.RecordLength - used), name, type).WriteTo(data, at);
+        idx.Names[Key(name)] = new Slot((uint)fb, (ushort)at, ino, type);
+        _indexedEntries++;
+        int left = e.RecordLength - used - need;
+        // The split record kept the rest of the largest slack: still the largest unless another record had more.
+        if (left >= idx.Second[fb]) { idx.Free[fb] = left; idx.Best[fb] = at; }
+        else { idx.Free[fb] = idx.Second[fb]; idx.Best[fb] = -1; }
+        return left;
     }
 
     /// <summary>Adds a name (which must be absent) to a directory, growing it by a block if no block has room.</summary>
@@ -117,39 +158,41 @@ public sealed partial class Ext2FileSystem
         int need = DirectoryEntry.MinimumRecordLength(name.Length);
         if (!_sb.HasIncompat(IncompatFeatures.FileType)) type = 0;
         int bs = _geo.BlockSize;
+        // Blocks too full for the shortest name are skipped for good (until a removal lowers the hint again).
+        while (idx.FirstFreeHint < idx.Free.Count && idx.Free[idx.FirstFreeHint] < DirectoryEntry.MinimumRecordLength(1))
+            idx.FirstFreeHint++;
         for (int fb = idx.FirstFreeHint; fb < idx.Free.Count; fb++)
         {
             if (idx.Free[fb] < need) continue;
             uint pb = MapBlock(dirIno, dir, fb);
             if (pb == 0) throw Corrupt("directory", $"inode {dirIno} has a hole at block {fb}");
             var data = tx.Modify(pb, BlockKind.Directory);
+            if (idx.Best[fb] >= 0 && TryInsertAt(idx, fb, data, idx.Best[fb], name, ino, type) >= 0)
+            {
+                UpdateDirectoryInode(tx, dirIno, dir);
+                return;
+            }
             for (int off = 0; off < bs;)
             {
                 if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
                     throw Corrupt("directory block", $"inode {dirIno} block {pb}: {err}");
                 DirectoryRecordsParsed++;
-                int used = e.UsedLength;
-                if (e.RecordLength - used >= need)
+                if (e.Slack >= need && TryInsertAt(idx, fb, data, off, name, ino, type) >= 0)
                 {
-                    int at = off + used;
-                    if (used > 0) DirectoryEntry.WriteRecordLength(data, off, used);
-                    new DirectoryEntry(ino, (ushort)(e.RecordLength - used), name, type).WriteTo(data, at);
-                    idx.Names[Key(name)] = new Slot((uint)fb, (ushort)at, ino, type);
-                    _indexedEntries++;
-                    idx.Free[fb] = BlockFree(data);
-                    TouchDirectory(tx, dirIno, growBy: 0);
+                    idx.Set(fb, BlockFree(data));
+                    UpdateDirectoryInode(tx, dirIno, dir);
                     return;
                 }
                 off += e.RecordLength;
             }
-            idx.Free[fb] = BlockFree(data); // the hint was stale
+            idx.Set(fb, BlockFree(data)); // the hint was stale
         }
         // No room: append one block holding just this record.
         long newFb = idx.Free.Count;
         uint nb = MapOrAllocate(tx, dirIno, dir, newFb, out _);
         var block = tx.Create(nb, BlockKind.Directory);
         new DirectoryEntry(ino, (ushort)bs, name, type).WriteTo(block, 0);
-        idx.Free.Add(BlockFree(block));
+        idx.Add((bs - need, 0, 0));
         idx.Names[Key(name)] = new Slot((uint)newFb, 0, ino, type);
         _indexedEntries++;
         dir.SizeLow += (uint)bs;
@@ -164,13 +207,6 @@ public sealed partial class Ext2FileSystem
         SetTimes(dir, null, now, now);
         dir.Flags &= ~Inode.IndexFlag;
         WriteInode(tx, dirIno, dir);
-    }
-
-    private void TouchDirectory(Transaction tx, uint dirIno, int growBy)
-    {
-        var dir = ReadInode(dirIno);
-        dir.SizeLow += (uint)growBy;
-        UpdateDirectoryInode(tx, dirIno, dir);
     }
 
     /// <summary>Removes a name: merges its record into the previous one, or clears the inode of a block's first record.</summary>
@@ -199,7 +235,7 @@ public sealed partial class Ext2FileSystem
                 else DirectoryEntry.WriteInode(data, off, 0);
                 idx.Names.Remove(key);
                 _indexedEntries--;
-                idx.Free[(int)slot.FileBlock] = BlockFree(data);
+                idx.Set((int)slot.FileBlock, BlockFree(data));
                 idx.FirstFreeHint = Math.Min(idx.FirstFreeHint, (int)slot.FileBlock);
                 UpdateDirectoryInode(tx, dirIno, dir);
                 return;

@@ -399,19 +399,67 @@ public sealed partial class Ext2FileSystem
         _allocationHint.Remove(ino);
     }
 
+    /// <summary>
+    /// Orphan → the orphan whose i_dtime points at it (0: s_last_orphan does), so removing an orphan is O(1): the
+    /// kernel forgets unlinked files in batches, oldest first, which is the far end of the chain. Rebuilt from the
+    /// chain when null (after mount or a rolled-back transaction).
+    /// </summary>
+    private Dictionary<uint, uint>? _orphanPrevious;
+
+    private Dictionary<uint, uint> OrphanPrevious()
+    {
+        if (_orphanPrevious != null) return _orphanPrevious;
+        var map = new Dictionary<uint, uint>();
+        uint prev = 0, cur = _sb.LastOrphan;
+        for (long steps = 0; cur != 0 && steps <= _sb.InodesCount; steps++)
+        {
+            if (cur < 1 || cur > _sb.InodesCount || !map.TryAdd(cur, prev)) break;
+            prev = cur;
+            cur = ReadInode(cur).Dtime;
+        }
+        return _orphanPrevious = map;
+    }
+
     private void AddOrphan(Transaction tx, uint ino)
     {
+        var map = OrphanPrevious();
         var inode = ReadInode(ino);
         var sb = SuperForWrite(tx);
-        inode.Dtime = sb.LastOrphan;
+        uint head = sb.LastOrphan;
+        inode.Dtime = head;
         sb.LastOrphan = ino;
         WriteInode(tx, ino, inode);
+        map[ino] = 0;
+        if (head != 0) map[head] = ino;
     }
 
     /// <summary>Unlinks <paramref name="ino"/> from the orphan chain (s_last_orphan → i_dtime → ...).</summary>
     private void RemoveOrphan(Transaction tx, uint ino, Inode inode)
     {
         uint next = inode.Dtime;
+        var map = OrphanPrevious();
+        if (map.TryGetValue(ino, out uint previous))
+        {
+            if (previous == 0 && _sb.LastOrphan == ino)
+            {
+                SuperForWrite(tx).LastOrphan = next;
+                Relink();
+                return;
+            }
+            if (previous != 0)
+            {
+                var p = ReadInode(previous);
+                if (p.Dtime == ino)
+                {
+                    p.Dtime = next;
+                    WriteInode(tx, previous, p);
+                    Relink();
+                    return;
+                }
+            }
+        }
+        // The map disagrees with the chain (a corrupt chain): walk it, and rebuild the map next time.
+        _orphanPrevious = null;
         if (_sb.LastOrphan == ino) { SuperForWrite(tx).LastOrphan = next; return; }
         uint cur = _sb.LastOrphan;
         for (long steps = 0; cur != 0 && steps <= _sb.InodesCount; steps++)
@@ -422,6 +470,12 @@ public sealed partial class Ext2FileSystem
             cur = c.Dtime;
         }
         _log.WriteLine($"{_image}: ext2: orphan inode {ino} was not on the orphan list");
+
+        void Relink()
+        {
+            map.Remove(ino);
+            if (next != 0 && map.ContainsKey(next)) map[next] = previous;
+        }
     }
 
     /// <summary>Mount-time cleanup of inodes left on the orphan list by a crash (what e2fsck does first).</summary>
@@ -446,6 +500,7 @@ public sealed partial class Ext2FileSystem
             cur = next;
         }
         SuperForWrite(tx).LastOrphan = 0;
+        _orphanPrevious = null;
         tx.Commit();
     }
 

@@ -201,15 +201,26 @@ public sealed partial class Ext2FileSystem : IFileSystem
     {
         if (_readOnly) throw new FsException(Errno.EROFS, $"{_image}: mounted read-only");
         if (_disposed) throw new ObjectDisposedException(nameof(Ext2FileSystem));
-        return new Transaction(_cache, AbortTransaction);
+        if (_spareTransaction is { IsFinished: true } spare)
+        {
+            spare.Reuse();
+            return spare;
+        }
+        var tx = new Transaction(_cache, AbortTransaction);
+        // A transaction begun while another runs (none today) gets its own object and is not kept.
+        _spareTransaction ??= tx;
+        return tx;
     }
+
+    private Transaction? _spareTransaction;
 
     private void AbortTransaction(Transaction tx)
     {
         foreach (var (g, before) in tx.GroupsBefore) _groups[g] = before;
         if (tx.SuperBlockBefore != null) _sb = tx.SuperBlockBefore;
-        // In-memory directory indexes may describe entries the rollback removed.
+        // In-memory directory indexes may describe entries the rollback removed; the orphan map, links it undid.
         _dirIndexes.Clear();
+        _orphanPrevious = null;
     }
 
     /// <summary>Descriptor change inside a transaction.</summary>

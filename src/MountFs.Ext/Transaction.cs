@@ -37,6 +37,20 @@ internal sealed class Transaction : IDisposable
 
     public bool IsCommitted => _done;
 
+    /// <summary>Finished (committed or rolled back): the file system may start its next operation with this object.</summary>
+    internal bool IsFinished => _done;
+
+    /// <summary>Makes a finished transaction new again, so each operation does not allocate its bookkeeping.</summary>
+    internal void Reuse()
+    {
+        if (!_done) throw new InvalidOperationException("transaction still running");
+        _blocks.Clear();
+        _groupsBefore.Clear();
+        _freed.Clear();
+        SuperBlockBefore = null;
+        _done = false;
+    }
+
     /// <summary>The block's buffer, to modify in place (read first).</summary>
     public byte[] Modify(uint block, BlockKind kind) => Get(block, kind, fresh: false);
 

@@ -1,0 +1,130 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Ext.Tests;
+
+/// <summary>The fast paths of writes and unlinks: whole blocks written straight to the device in runs, cached blocks
+/// in between, orphans removed in any order, directory slots reused after removals.</summary>
+public class WritePathTests
+{
+    private static Ext2FileSystem Open(string img) => Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions(), TextWriter.Null);
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    [SkippableFact]
+    public void A_write_over_physically_scattered_and_cached_blocks_lands_each_block_where_the_map_says()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "4096");
+        const int bs = 4096;
+        var whole = Pattern(8 * bs, 1);
+        using (var fs = Open(img))
+        {
+            var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            // Allocation order 0, 2, 4, 6, 1, 3, 5, 7: physically adjacent blocks are file blocks two apart.
+            foreach (int fb in new[] { 0, 2, 4, 6, 1, 3, 5, 7 }) fs.Write(a.Node, h, (long)fb * bs, new byte[bs]);
+            fs.SyncFileSystem();
+            // Partial writes leave blocks 1 and 5 in the cache, dirty, between blocks that go to the device directly.
+            fs.Write(a.Node, h, bs + 100, new byte[10]);
+            fs.Write(a.Node, h, 5 * bs + 100, new byte[10]);
+            Assert.Equal(whole.Length, fs.Write(a.Node, h, 0, whole));
+            var back = new byte[whole.Length];
+            Assert.Equal(whole.Length, fs.Read(a.Node, h, 0, back));
+            Assert.Equal(whole, back);
+            fs.Release(a.Node, h);
+        }
+        Assert.Equal(whole, ExternalTool.RunBytes("debugfs", "-R", "cat /f", img));
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+
+    [SkippableFact]
+    public void A_large_write_is_durable_after_fsync_and_reads_back_through_debugfs()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 32L << 20, "-b", "1024");
+        var data = Pattern(3 << 20, 2); // crosses the double-indirect range of 1 KiB blocks
+        using (var fs = Open(img))
+        {
+            var (a, h) = fs.Create(fs.RootNode, "big", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            for (int off = 0; off < data.Length; off += 1 << 20) fs.Write(a.Node, h, off + 512, data.AsSpan(off, 1 << 20));
+            fs.Fsync(a.Node, h, dataOnly: false);
+            var copy = ImageFile.ReadAll(img); // what a power cut right after fsync leaves
+            string crashed = Path.Combine(dir.Path, "crashed.img");
+            File.WriteAllBytes(crashed, copy);
+            var got = ExternalTool.RunBytes("debugfs", "-R", "cat /big", crashed);
+            Assert.Equal(data.Length + 512, got.Length);
+            Assert.True(got.AsSpan(512).SequenceEqual(data), "fsync'd data differs in the image");
+            Assert.True(got.AsSpan(0, 512).IndexOfAnyExcept((byte)0) < 0, "the unwritten head is not zero");
+            fs.Release(a.Node, h);
+        }
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+
+    [SkippableFact]
+    public void Unlinked_referenced_files_forgotten_in_any_order_leave_an_empty_orphan_list()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 8L << 20);
+        using (var fs = Open(img))
+        {
+            long freeInodes = fs.GetStatistics().FilesFree;
+            var nodes = new List<ulong>();
+            for (int i = 0; i < 40; i++)
+            {
+                var (a, h) = fs.Create(fs.RootNode, $"f{i}", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+                fs.Write(a.Node, h, 0, new byte[3000]);
+                fs.Release(a.Node, h);
+                nodes.Add(a.Node);
+            }
+            foreach (int i in Enumerable.Range(0, 40)) fs.Unlink(fs.RootNode, $"f{i}");
+            fs.SyncFileSystem();
+            Assert.Equal(nodes[^1], (ulong)ImageFile.Super(img).LastOrphan); // newest first
+            // Oldest first (the far end of the chain, as the kernel's batched forgets come), then a shuffled rest.
+            foreach (ulong n in nodes.Take(20)) fs.Forget(n);
+            foreach (ulong n in nodes.Skip(20).OrderBy(n => (n * 7919) % 23)) fs.Forget(n);
+            Assert.Equal(freeInodes, fs.GetStatistics().FilesFree);
+            fs.SyncFileSystem();
+            Assert.Equal(0u, ImageFile.Super(img).LastOrphan);
+        }
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+
+    [SkippableFact]
+    public void Names_removed_and_added_again_reuse_directory_space_and_stay_findable()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 8L << 20, "-b", "1024");
+        long sizeAfterFill;
+        using (var fs = Open(img))
+        {
+            var d = fs.MakeDirectory(fs.RootNode, "d", 0x1ED, Credentials.Root);
+            for (int i = 0; i < 300; i++) fs.MakeNode(d.Node, $"name-{i:D4}", 0x81A4, 0, Credentials.Root);
+            sizeAfterFill = fs.GetAttributes(d.Node).Size;
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = round; i < 300; i += 3) fs.Unlink(d.Node, $"name-{i:D4}");
+                for (int i = round; i < 300; i += 3) fs.MakeNode(d.Node, $"n{round}-{i:D4}", 0x81A4, 0, Credentials.Root);
+            }
+            Assert.Equal(sizeAfterFill, fs.GetAttributes(d.Node).Size); // the freed slots took the new names
+            for (int round = 0; round < 3; round++)
+                for (int i = round; i < 300; i += 3) Assert.NotNull(fs.Lookup(d.Node, $"n{round}-{i:D4}"));
+        }
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+        var listing = ExternalTool.Run("debugfs", "-R", "ls -l /d", img).Out;
+        Assert.Contains("n2-0299", listing);
+        Assert.DoesNotContain("name-0000", listing);
+    }
+}

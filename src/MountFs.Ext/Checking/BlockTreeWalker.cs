@@ -28,12 +28,15 @@ internal sealed class BlockTreeWalker
     private readonly uint _firstDataBlock;
     private readonly HashSet<uint> _descended = [];
     private readonly int _perBlock;
+    // One buffer per indirection level: a walk holds at most one block of each level at a time.
+    private readonly byte[][] _levelBuffers;
 
     public BlockTreeWalker(CheckDisk disk, uint firstDataBlock)
     {
         _disk = disk;
         _firstDataBlock = firstDataBlock;
         _perBlock = disk.BlockSize / 4;
+        _levelBuffers = [new byte[disk.BlockSize], new byte[disk.BlockSize], new byte[disk.BlockSize]];
     }
 
     /// <summary>Set by a visitor to end the walk early.</summary>
@@ -76,7 +79,8 @@ internal sealed class BlockTreeWalker
         if (block < _firstDataBlock || !_disk.InRange(block) || !_descended.Add(block)) return;
         long childSpan = 1;
         for (int l = 1; l < level; l++) childSpan *= _perBlock;
-        byte[] data = _disk.Read(block);
+        byte[] data = _levelBuffers[level - 1];
+        _disk.ReadInto(block, data);
         bool modified = false;
         for (int j = 0; j < _perBlock && !Stop; j++)
         {

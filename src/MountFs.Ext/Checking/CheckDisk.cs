@@ -45,16 +45,29 @@ internal sealed class CheckDisk
         return data;
     }
 
-    /// <summary>Reads <paramref name="count"/> consecutive blocks in one device request, overlay applied.</summary>
-    public byte[] ReadRange(uint first, int count)
+    /// <summary>
+    /// One block into the caller's buffer, overlay applied, without caching it: for blocks a pass reads once
+    /// (indirect blocks, directory blocks), so a large tree costs neither a fresh array nor cache churn per block.
+    /// </summary>
+    public void ReadInto(uint block, Span<byte> into)
+    {
+        into = into[..BlockSize];
+        if (_dirty.TryGetValue(block, out var d)) { d.CopyTo(into); return; }
+        if (_clean.TryGetValue(block, out var c)) { c.CopyTo(into); return; }
+        if (!InRange(block)) throw new CheckAbortedException($"block {block} lies outside the file system");
+        _device.Read((long)block * BlockSize, into);
+    }
+
+    /// <summary>Reads <paramref name="count"/> consecutive blocks in one device request into <paramref name="into"/>, overlay applied.</summary>
+    public void ReadRange(uint first, int count, Span<byte> into)
     {
         if (count <= 0 || !InRange(first) || !InRange(first + (uint)count - 1))
             throw new CheckAbortedException($"blocks {first}+{count} lie outside the file system");
-        var data = new byte[(long)count * BlockSize];
-        _device.Read((long)first * BlockSize, data);
+        into = into[..checked(count * BlockSize)];
+        _device.Read((long)first * BlockSize, into);
+        if (_dirty.Count == 0) return;
         for (int i = 0; i < count; i++)
-            if (_dirty.TryGetValue(first + (uint)i, out var d)) d.CopyTo(data, (long)i * BlockSize);
-        return data;
+            if (_dirty.TryGetValue(first + (uint)i, out var d)) d.CopyTo(into[(i * BlockSize)..]);
     }
 
     /// <summary>A writable copy of the block in the overlay; the change reaches the device only at <see cref="Flush"/>.</summary>

@@ -51,6 +51,9 @@ internal sealed class CheckSession
     /// <summary>Directory-entry file type of each in-use inode.</summary>
     public byte[] InodeType { get; private set; } = [];
     public int[] LinksCounted { get; private set; } = [];
+    /// <summary>i_links_count of each inode pass 1 looked at, kept current by <see cref="WriteInode"/>, so pass 4
+    /// need not read back inodes whose count is right.</summary>
+    public ushort[] LinksStored { get; private set; } = [];
     public Dictionary<uint, CheckedDirectory> Directories { get; } = [];
     public uint LostAndFound { get; set; }
 
@@ -66,6 +69,7 @@ internal sealed class CheckSession
         InodeUsed = new BitArray((int)Geo.InodesCount + 1);
         InodeType = new byte[Geo.InodesCount + 1];
         LinksCounted = new int[Geo.InodesCount + 1];
+        LinksStored = new ushort[Geo.InodesCount + 1];
     }
 
     // ---- problem accounting ----
@@ -125,6 +129,7 @@ internal sealed class CheckSession
     {
         var (block, offset) = InodeLocation(ino);
         inode.WriteTo(Disk.Modify(block).AsSpan(offset, Geo.InodeSize));
+        if (ino < LinksStored.Length) LinksStored[ino] = inode.LinksCount;
     }
 
     /// <summary>Deletes an inode as e2fsck does: no links, a deletion time, no flags; its blocks are released by the caller's maps.</summary>

@@ -15,14 +15,19 @@ internal static class DirectoryPass
     public static void Run(CheckSession s)
     {
         s.Say("Pass 2: Checking directory structure");
-        foreach (uint dir in s.Directories.Keys.Order().ToList())
+        // Each block is checked in this working copy and written back to the overlay only when repaired.
+        var data = new byte[s.BlockSize];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var dirs = s.Directories.Keys.ToArray();
+        Array.Sort(dirs);
+        foreach (uint dir in dirs)
         {
             if (!s.Directories.TryGetValue(dir, out var info)) continue;
-            var names = new HashSet<string>(StringComparer.Ordinal);
+            names.Clear();
             for (int l = 0; l < info.Blocks.Count; l++)
             {
                 if (info.Blocks[l] == 0 && !FillHole(s, info, l)) continue;
-                CheckBlock(s, info, l, names);
+                CheckBlock(s, info, l, names, data);
             }
         }
     }
@@ -49,11 +54,11 @@ internal static class DirectoryPass
         return true;
     }
 
-    private static void CheckBlock(CheckSession s, CheckedDirectory info, int logical, HashSet<string> names)
+    private static void CheckBlock(CheckSession s, CheckedDirectory info, int logical, HashSet<string> names, byte[] data)
     {
         uint dir = info.Inode;
         uint block = info.Blocks[logical];
-        var data = (byte[])s.Disk.Read(block).Clone();
+        s.Disk.ReadInto(block, data);
         int bs = data.Length;
         bool modified = false, relaid = false;
         int offset = 0, prev = -1, index = 0;
@@ -219,7 +224,7 @@ internal static class DirectoryPass
     {
         uint dir = info.Inode;
         uint target = e.Inode;
-        string shown = Printable(e.Name);
+        byte[] originalName = e.Name;
         string? clear = null;
         bool preenSafe = false;
         if ((target != 2 && target < s.Sb.FirstInode) || target > s.Geo.InodesCount) clear = $"has bad inode #{target}";
@@ -234,14 +239,14 @@ internal static class DirectoryPass
         }
         if (clear != null)
         {
-            s.Fix($"Entry '{shown}' in directory inode {dir} {clear}; clearing it.", preenSafe);
+            s.Fix($"Entry '{Printable(originalName)}' in directory inode {dir} {clear}; clearing it.", preenSafe);
             DirectoryEntry.WriteInode(data, offset, 0);
             return true;
         }
         bool changed = false;
         if (!dotSlot && (e.Name.AsSpan().IndexOf((byte)'/') >= 0 || e.Name.AsSpan().IndexOf((byte)0) >= 0))
         {
-            s.Fix($"Entry '{shown}' in directory inode {dir} has illegal characters in its name.");
+            s.Fix($"Entry '{Printable(originalName)}' in directory inode {dir} has illegal characters in its name.");
             for (int i = 0; i < e.Name.Length; i++)
                 if (e.Name[i] is (byte)'/' or 0) data[offset + DirectoryEntry.HeaderSize + i] = (byte)'.';
             e = DirectoryEntry.TryRead(data, offset, out _)!.Value;
@@ -251,14 +256,14 @@ internal static class DirectoryPass
         byte expected = s.Sb.HasIncompat(IncompatFeatures.FileType) ? s.InodeType[target] : (byte)0;
         if (e.FileType != expected)
         {
-            s.Fix($"Entry '{shown}' in directory inode {dir} has an incorrect filetype (was {e.FileType}, should be {expected}).");
+            s.Fix($"Entry '{Printable(originalName)}' in directory inode {dir} has an incorrect filetype (was {e.FileType}, should be {expected}).");
             data[offset + 7] = expected;
             changed = true;
         }
         string key = Encoding.Latin1.GetString(e.Name);
         if (!names.Add(key))
         {
-            s.Fix($"Duplicate entry '{shown}' in directory inode {dir}; clearing it.");
+            s.Fix($"Duplicate entry '{Printable(originalName)}' in directory inode {dir}; clearing it.");
             DirectoryEntry.WriteInode(data, offset, 0);
             return true;
         }
@@ -266,7 +271,7 @@ internal static class DirectoryPass
         {
             if (child.Parent != 0)
             {
-                s.Fix($"Entry '{shown}' in directory inode {dir} is a second link to directory inode {target} (already in {child.Parent}); clearing it.");
+                s.Fix($"Entry '{Printable(originalName)}' in directory inode {dir} is a second link to directory inode {target} (already in {child.Parent}); clearing it.");
                 DirectoryEntry.WriteInode(data, offset, 0);
                 return true;
             }

@@ -19,17 +19,21 @@ internal static class InodePass
         MarkMetadata(s);
         var walker = new BlockTreeWalker(s.Disk, s.Geo.FirstDataBlock);
         var xattrRefs = new Dictionary<uint, int>();
+        var scratch = new Scratch();
         var geo = s.Geo;
+        // One buffer for every group's table: a whole table per read, without a fresh large array per group.
+        byte[] table = new byte[(long)geo.InodeTableBlocks * geo.BlockSize];
         for (int g = 0; g < geo.GroupCount; g++)
         {
-            byte[] table = s.Disk.ReadRange(s.Groups[g].InodeTable, geo.InodeTableBlocks);
+            s.Disk.ReadRange(s.Groups[g].InodeTable, geo.InodeTableBlocks, table);
             for (int i = 0; i < geo.InodesPerGroup; i++)
             {
                 uint ino = (uint)g * geo.InodesPerGroup + (uint)i + 1;
                 var raw = table.AsSpan(i * geo.InodeSize, geo.InodeSize);
                 if (ino >= s.Sb.FirstInode && IsPlainlyFree(raw)) continue;
                 var inode = Inode.Read(raw);
-                CheckInode(s, ino, inode, walker, xattrRefs);
+                s.LinksStored[ino] = inode.LinksCount;
+                CheckInode(s, ino, inode, walker, xattrRefs, scratch);
             }
         }
         ResizeInode.Check(s);
@@ -81,7 +85,15 @@ internal static class InodePass
         s.DuplicateClaims[block] = s.DuplicateClaims.TryGetValue(block, out int n) ? n + 1 : 2;
     }
 
-    private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs)
+    /// <summary>Per-inode working sets, reused from one inode to the next so the scan allocates little per inode.</summary>
+    private sealed class Scratch
+    {
+        public readonly List<uint> Claims = [];
+        public readonly List<uint> DirBlocks = [];
+        public readonly HashSet<uint> SeenIndirect = [];
+    }
+
+    private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs, Scratch scratch)
     {
         var sb = s.Sb;
         // A dtime below the inode count looks like an orphan-list link the orphan pass never reached.
@@ -198,9 +210,14 @@ internal static class InodePass
         }
 
         // Block pointers: collected first, committed to the used map only if the inode survives.
-        var claims = new List<uint>();
-        var dataBlocks = new SortedDictionary<long, uint>();
-        var seenIndirect = new HashSet<uint>();
+        var claims = scratch.Claims;
+        // Physical block per logical block of a directory (0: hole); the walk meets data blocks in logical order.
+        var dirBlocks = scratch.DirBlocks;
+        var seenIndirect = scratch.SeenIndirect;
+        claims.Clear();
+        dirBlocks.Clear();
+        seenIndirect.Clear();
+        int dataCount = 0;
         int illegal = 0;
         long lastLogical = -1;
         bool isDir = inode.IsDirectory;
@@ -228,8 +245,14 @@ internal static class InodePass
                 claims.Add(p.Block);
                 if (p.Level == PointerLevel.Data)
                 {
-                    dataBlocks[p.Logical] = p.Block;
+                    dataCount++;
                     lastLogical = Math.Max(lastLogical, p.Logical);
+                    if (isDir)
+                    {
+                        // Bounded by maxDirBlocks above.
+                        while (dirBlocks.Count <= p.Logical) dirBlocks.Add(0);
+                        dirBlocks[(int)p.Logical] = p.Block;
+                    }
                 }
                 return p.Block;
             });
@@ -241,7 +264,7 @@ internal static class InodePass
             }
             dirty |= walker.InodeChanged;
         }
-        if (isDir && dataBlocks.Count == 0)
+        if (isDir && dataCount == 0)
         {
             s.Fix($"Directory inode {ino} has no data blocks; clearing it.");
             s.ClearInode(ino, inode);
@@ -299,7 +322,7 @@ internal static class InodePass
         {
             var info = new CheckedDirectory(ino);
             long blocks = Math.Max(lastLogical + 1, inode.Size / bs);
-            for (long l = 0; l < blocks; l++) info.Blocks.Add(dataBlocks.TryGetValue(l, out uint b) ? b : 0);
+            for (long l = 0; l < blocks; l++) info.Blocks.Add(l < dirBlocks.Count ? dirBlocks[(int)l] : 0);
             s.Directories[ino] = info;
             if ((inode.Flags & Inode.IndexFlag) != 0 && HtreeCheck.Problem(s, info) is { } htree)
             {

@@ -13,8 +13,9 @@ internal static class ReferenceCountPass
         for (uint ino = 2; ino <= s.Geo.InodesCount; ino++)
         {
             if (!s.InodeUsed[(int)ino] || (ino < s.Sb.FirstInode && ino != 2)) continue;
-            var inode = s.ReadInode(ino);
             int counted = s.LinksCounted[ino];
+            if (counted != 0 && s.LinksStored[ino] == counted) continue;
+            var inode = s.ReadInode(ino);
             if (counted == 0)
             {
                 if (inode.Blocks512 == 0 && (inode.IsRegular || inode.IsDirectory))

@@ -15,6 +15,9 @@ public sealed class FatFileSystem : IFileSystem
     public const ulong RootId = 1;
 
     private readonly object _lock = new();
+    /// <summary>Held shared by device reads running outside <see cref="_lock"/>; taken exclusively (under the lock) before
+    /// clusters are freed or the device is closed.</summary>
+    private readonly ReaderWriterLockSlim _readers = new(LockRecursionPolicy.NoRecursion);
     private readonly FatVolume _vol;
     private readonly MountOptions _options;
     private readonly Dictionary<ulong, FatNode> _nodes = [];
@@ -107,7 +110,7 @@ public sealed class FatFileSystem : IFileSystem
         string[]? parts = null;
         int pendingStart = -1, expected = 0;
         byte checksum = 0;
-        int deleted = 0;
+        int deleted = 0, subdirectories = 0;
         for (int i = 0; i < image.EndSlot; i++)
         {
             var s = image.Slot(i);
@@ -160,11 +163,14 @@ public sealed class FatFileSystem : IFileSystem
             var node = new FatNode { Id = _nextId++, Parent = dir, Name = name, Entry = e, Slot = i, FirstSlot = first };
             _nodes[node.Id] = node;
             children[key] = node;
+            if (node.IsDirectory) subdirectories++;
         }
         image.DeletedSlots = deleted;
         dir.Image = image;
         dir.ShortNames = shortNames;
         dir.Children = children;
+        dir.SubdirectoryCount = subdirectories;
+        dir.Listing = null;
         if (!dir.IsRoot || _vol.Geometry.Type == FatType.Fat32) dir.Chain = image.Clusters;
     }
 
@@ -186,7 +192,7 @@ public sealed class FatFileSystem : IFileSystem
             size = n.IsRoot && Type != FatType.Fat32 ? _vol.Geometry.RootDirSectors * (long)_vol.Geometry.BytesPerSector : clusters * cs;
             allocated = size;
             links = 2;
-            if (n.Children != null) links += (uint)n.Children.Values.Count(c => c.IsDirectory);
+            if (n.Children != null) links += (uint)n.SubdirectoryCount;
         }
         else
         {
@@ -268,6 +274,8 @@ public sealed class FatFileSystem : IFileSystem
         node.FirstSlot = start;
         node.Slot = start + count - 1;
         dir.Children![FatNameRules.Key(name)] = node;
+        if (node.IsDirectory) dir.SubdirectoryCount++;
+        dir.Listing = null;
     }
 
     private void RemoveEntry(FatNode node)
@@ -282,7 +290,8 @@ public sealed class FatFileSystem : IFileSystem
         }
         _vol.MarkDirectoryDirty(dir);
         dir.ShortNames!.Remove(ShortKey(node.Entry.Name));
-        dir.Children!.Remove(FatNameRules.Key(node.Name));
+        if (dir.Children!.Remove(FatNameRules.Key(node.Name)) && node.IsDirectory) dir.SubdirectoryCount--;
+        dir.Listing = null;
     }
 
     private void GrowDirectory(FatNode dir)
@@ -306,7 +315,7 @@ public sealed class FatFileSystem : IFileSystem
         List<uint> chain;
         try { chain = n.Chain ?? _vol.WalkChain(n.FirstCluster, _vol.Fat.ClusterCount, $"'{n.Name}'"); }
         catch (FsException) { return; } // A corrupt chain is left for fsck rather than freeing clusters others may own.
-        _vol.Fat.Free(chain);
+        FreeClusters(chain);
         n.Chain = [];
     }
 
@@ -428,7 +437,7 @@ public sealed class FatFileSystem : IFileSystem
             var tail = chain.GetRange(needed, chain.Count - needed);
             if (needed == 0) n.Entry = n.Entry with { FirstCluster = 0 };
             else _vol.Fat.Set(chain[needed - 1], _vol.Fat.EndOfChain);
-            _vol.Fat.Free(tail);
+            FreeClusters(tail);
             chain.RemoveRange(needed, chain.Count - needed);
         }
         n.Entry = n.Entry with { FileSize = (uint)size };
@@ -452,13 +461,16 @@ public sealed class FatFileSystem : IFileSystem
         while (length > 0)
         {
             int chunk = (int)Math.Min(length, zeros.Length);
-            WriteData(n, offset, zeros.AsSpan(0, chunk));
+            // Zeroing always extends the file (growth or the gap before a write past the end): nothing after it is data.
+            WriteData(n, offset, zeros.AsSpan(0, chunk), pastEnd: true);
             offset += chunk;
             length -= chunk;
         }
     }
 
-    private void WriteData(FatNode n, long offset, ReadOnlySpan<byte> data)
+    /// <param name="pastEnd">True when nothing after the range is file data (the write reaches the end of the file),
+    /// so the rest of its last sector need not be read back first.</param>
+    private void WriteData(FatNode n, long offset, ReadOnlySpan<byte> data, bool pastEnd)
     {
         var chain = n.Chain!;
         int cs = _vol.ClusterBytes;
@@ -470,7 +482,8 @@ public sealed class FatFileSystem : IFileSystem
             long runStart = (long)index * cs;
             long from = Math.Max(offset + done, runStart);
             long to = Math.Min(offset + data.Length, runStart + (long)count * cs);
-            _vol.WriteBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), data.Slice(done, (int)(to - from)));
+            _vol.WriteBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), data.Slice(done, (int)(to - from)),
+                tailFree: pastEnd && to == offset + data.Length);
             done += (int)(to - from);
         }
     }
@@ -657,7 +670,10 @@ public sealed class FatFileSystem : IFileSystem
 
     public int Read(ulong node, ulong handle, long offset, Span<byte> buffer)
     {
-        // Straight into the caller's buffer: a 1 MiB request would otherwise cost a large-object allocation and a copy.
+        // The clusters are looked up under the lock; the device reads happen outside it (straight into the caller's
+        // buffer), so the kernel's parallel readahead requests reach the disk together rather than one by one.
+        Span<Extent> extents = stackalloc Extent[MaxReadExtents];
+        int count, length;
         lock (_lock)
         {
             if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
@@ -666,21 +682,76 @@ public sealed class FatFileSystem : IFileSystem
             if (offset < 0) throw new FsException(Errno.EINVAL);
             long size = n.Entry.FileSize;
             if (offset >= size || buffer.IsEmpty) return 0;
-            int length = (int)Math.Min(buffer.Length, size - offset);
-            var chain = Chain(n);
-            int cs = _vol.ClusterBytes;
-            int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + length - 1) / cs);
-            int done = 0;
-            foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
+            length = (int)Math.Min(buffer.Length, size - offset);
+            count = MapExtents(Chain(n), offset, length, extents);
+            if (count < 0)
             {
-                long runStart = (long)index * cs;
-                long from = Math.Max(offset + done, runStart);
-                long to = Math.Min(offset + length, runStart + (long)count * cs);
-                _vol.ReadBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), buffer.Slice(done, (int)(to - from)));
-                done += (int)(to - from);
+                // Too fragmented to list: read under the lock, run by run.
+                ReadRuns(Chain(n), offset, buffer[..length]);
+                return length;
             }
-            return length;
+            _readers.EnterReadLock();
         }
+        try
+        {
+            for (int i = 0; i < count; i++)
+                _vol.ReadBytes(extents[i].DeviceOffset, buffer.Slice(extents[i].BufferOffset, extents[i].Length));
+        }
+        finally { _readers.ExitReadLock(); }
+        return length;
+    }
+
+    private const int MaxReadExtents = 16;
+
+    /// <summary>A piece of a read: where on the device, and where in the caller's buffer.</summary>
+    private readonly record struct Extent(long DeviceOffset, int BufferOffset, int Length);
+
+    /// <summary>Splits a file range into device extents (one per run of adjacent clusters); -1 when there are more
+    /// than <paramref name="extents"/> holds.</summary>
+    private int MapExtents(List<uint> chain, long offset, int length, Span<Extent> extents)
+    {
+        int cs = _vol.ClusterBytes;
+        int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + length - 1) / cs);
+        int done = 0, count = 0;
+        foreach (var (index, cluster, run) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
+        {
+            if (count == extents.Length) return -1;
+            long runStart = (long)index * cs;
+            long from = Math.Max(offset + done, runStart);
+            long to = Math.Min(offset + length, runStart + (long)run * cs);
+            extents[count++] = new Extent(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), done, (int)(to - from));
+            done += (int)(to - from);
+        }
+        return count;
+    }
+
+    private void ReadRuns(List<uint> chain, long offset, Span<byte> buffer)
+    {
+        int cs = _vol.ClusterBytes;
+        int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + buffer.Length - 1) / cs);
+        int done = 0;
+        foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
+        {
+            long runStart = (long)index * cs;
+            long from = Math.Max(offset + done, runStart);
+            long to = Math.Min(offset + buffer.Length, runStart + (long)count * cs);
+            _vol.ReadBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), buffer.Slice(done, (int)(to - from)));
+            done += (int)(to - from);
+        }
+    }
+
+    /// <summary>Waits (holding the lock, so no new read can start) until no device read runs outside the lock:
+    /// clusters freed now may be handed to another file, and a read still in flight must not return its data.</summary>
+    private void WaitForReads()
+    {
+        _readers.EnterWriteLock();
+        _readers.ExitWriteLock();
+    }
+
+    private void FreeClusters(IEnumerable<uint> clusters)
+    {
+        WaitForReads();
+        _vol.Fat.Free(clusters);
     }
 
     public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data)
@@ -701,7 +772,7 @@ public sealed class FatFileSystem : IFileSystem
             int cs = _vol.ClusterBytes;
             EnsureClusters(n, (int)((end + cs - 1) / cs));
             if (offset > old) ZeroRange(n, old, offset - old);
-            WriteData(n, offset, data);
+            WriteData(n, offset, data, pastEnd: end >= old);
             var now = DateTime.UtcNow;
             n.Entry = Touch(n.Entry, now, modified: true) with
             {
@@ -734,26 +805,57 @@ public sealed class FatFileSystem : IFileSystem
 
     public void ReadDirectory(ulong node, ulong handle, long offset, DirectoryEntryVisitor visitor)
     {
-        var list = Locked(() =>
+        byte dirType = UnixFileMode.DirectoryEntryType(UnixFileMode.Directory);
+        DirectoryEntry dot, dotdot;
+        DirectoryEntry[] listing;
+        lock (_lock)
         {
-            var result = new List<DirectoryEntry>();
+            if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
             var removed = Node(node);
             if (removed.IsDirectory && removed.Unlinked)
             {
                 // A removed directory lists only its dots, as Linux shows it through a descriptor kept open.
-                if (offset < 1) result.Add(new DirectoryEntry(".", removed.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 1));
-                if (offset < 2) result.Add(new DirectoryEntry("..", removed.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 2));
-                return result;
+                dot = new DirectoryEntry(".", removed.Id, dirType, 1);
+                dotdot = new DirectoryEntry("..", removed.Id, dirType, 2);
+                listing = [];
             }
-            var dir = Directory(node);
-            if (offset < 1) result.Add(new DirectoryEntry(".", dir.Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 1));
-            if (offset < 2) result.Add(new DirectoryEntry("..", (dir.Parent ?? dir).Id, UnixFileMode.DirectoryEntryType(UnixFileMode.Directory), 2));
-            foreach (var c in dir.Children!.Values.Where(c => c.Slot + 3 > offset).OrderBy(c => c.Slot))
-                result.Add(new DirectoryEntry(c.Name, c.Id,
-                    UnixFileMode.DirectoryEntryType(c.IsDirectory ? UnixFileMode.Directory : UnixFileMode.Regular), c.Slot + 3));
-            return result;
-        });
-        foreach (var e in list) if (!visitor(e)) return;
+            else
+            {
+                var dir = Directory(node);
+                dot = new DirectoryEntry(".", dir.Id, dirType, 1);
+                dotdot = new DirectoryEntry("..", (dir.Parent ?? dir).Id, dirType, 2);
+                listing = dir.Listing ??= BuildListing(dir);
+            }
+        }
+        // Walked outside the lock: the array is a snapshot nobody modifies, and the visitor may take its time.
+        if (offset < 1 && !visitor(dot)) return;
+        if (offset < 2 && !visitor(dotdot)) return;
+        for (int i = FirstListed(listing, offset); i < listing.Length; i++)
+            if (!visitor(listing[i])) return;
+    }
+
+    private static DirectoryEntry[] BuildListing(FatNode dir)
+    {
+        // Cookie = slot + 3: slots only move on rename (a new cookie), so a resumed listing neither repeats nor skips.
+        var listing = new DirectoryEntry[dir.Children!.Count];
+        int i = 0;
+        foreach (var c in dir.Children.Values)
+            listing[i++] = new DirectoryEntry(c.Name, c.Id,
+                UnixFileMode.DirectoryEntryType(c.IsDirectory ? UnixFileMode.Directory : UnixFileMode.Regular), c.Slot + 3);
+        Array.Sort(listing, (a, b) => a.NextOffset.CompareTo(b.NextOffset));
+        return listing;
+    }
+
+    /// <summary>Index of the first entry whose cookie is past <paramref name="offset"/>.</summary>
+    private static int FirstListed(DirectoryEntry[] listing, long offset)
+    {
+        int lo = 0, hi = listing.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (listing[mid].NextOffset > offset) hi = mid; else lo = mid + 1;
+        }
+        return lo;
     }
 
     public void ReleaseDirectory(ulong node, ulong handle) { }
@@ -803,6 +905,7 @@ public sealed class FatFileSystem : IFileSystem
             finally
             {
                 _disposed = true;
+                WaitForReads();
                 _vol.DisposeDevice();
             }
         }

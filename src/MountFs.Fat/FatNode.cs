@@ -29,6 +29,11 @@ public sealed class FatNode
     public Dictionary<string, FatNode>? Children { get; set; }
     /// <summary>Short names used in the directory (as 11-byte strings), for alias generation.</summary>
     public HashSet<string>? ShortNames { get; set; }
+    /// <summary>Children that are directories (they make the directory's link count), kept in step with <see cref="Children"/>.</summary>
+    public int SubdirectoryCount { get; set; }
+    /// <summary>The children in slot order as a listing hands them out, built on the first listing after a change and
+    /// never modified afterwards, so a listing can walk it outside the lock and resume by binary search.</summary>
+    public Vfs.DirectoryEntry[]? Listing { get; set; }
 
     public uint FirstCluster => Entry.FirstCluster;
 }

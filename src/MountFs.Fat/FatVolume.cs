@@ -97,7 +97,9 @@ internal sealed class FatVolume
     }
 
     /// <summary>Writes any byte range, reading back the partial sectors at its edges.</summary>
-    public void WriteBytes(long offset, ReadOnlySpan<byte> data)
+    /// <param name="tailFree">The bytes after the range in its last sector hold nothing worth keeping (they lie past
+    /// the end of the file): they become zeros instead of being read back.</param>
+    public void WriteBytes(long offset, ReadOnlySpan<byte> data, bool tailFree = false)
     {
         int ss = _dev.SectorSize;
         if (offset % ss == 0 && data.Length % ss == 0) { WriteRaw(offset, data); return; }
@@ -110,12 +112,13 @@ internal sealed class FatVolume
             // Large unaligned write: only the two edge sectors need read-modify-write.
             WriteBytes(offset, data[..(int)(alignedStart - offset)]);
             WriteRaw(alignedStart, data.Slice((int)(alignedStart - offset), (int)(alignedEnd - alignedStart)));
-            WriteBytes(alignedEnd, data[(int)(alignedEnd - offset)..]);
+            WriteBytes(alignedEnd, data[(int)(alignedEnd - offset)..], tailFree);
             return;
         }
         var tmp = new byte[end - start];
-        ReadRaw(start, tmp.AsSpan(0, ss));
-        if (end - start > ss) ReadRaw(end - ss, tmp.AsSpan(tmp.Length - ss));
+        bool headPartial = offset != start, tailPartial = offset + data.Length != end, single = end - start == ss;
+        if (headPartial || (single && tailPartial && !tailFree)) ReadRaw(start, tmp.AsSpan(0, ss));
+        if (!single && tailPartial && !tailFree) ReadRaw(end - ss, tmp.AsSpan(tmp.Length - ss));
         data.CopyTo(tmp.AsSpan((int)(offset - start)));
         WriteRaw(start, tmp);
     }

@@ -7,7 +7,8 @@ namespace MountFs.Ext;
 /// mkfs for ext2 revision 1, with mke2fs's defaults: 1 KiB blocks and one inode per 4 KiB below 512 MiB (one per
 /// 8 KiB below 3 MiB), else 4 KiB blocks and one inode per 16 KiB; 256-byte inodes; 5% reserved; features
 /// filetype, sparse_super, large_file and ext_attr (no resize_inode or dir_index: nothing here maintains them).
-/// Writes superblock and GDT backups, bitmaps, zeroed inode tables, the root directory and /lost+found.
+/// Writes superblock and GDT backups, bitmaps, the root directory and /lost+found; the inode tables are discarded
+/// (so they read as zeros) rather than written.
 /// </summary>
 public sealed class Ext2Formatter : IFileSystemFormatter
 {
@@ -112,35 +113,41 @@ public sealed class Ext2Formatter : IFileSystemFormatter
         uint rootBlock = geo.StandardMetadata(0).InodeTable + (uint)geo.InodeTableBlocks;
         int lpfBlocks = LostAndFoundBlocks(bs);
         uint lpfFirst = rootBlock + 1;
-        var zeros = new byte[Math.Min(geo.InodeTableBlocks, 256) * bs];
         long totalItable = (long)geo.GroupCount * geo.InodeTableBlocks, itableDone = 0;
 
-        var bitmap = new byte[bs];
+        // Both bitmaps of a group in one request when they are neighbours (they always are in this layout).
+        var bitmaps = new byte[2 * bs];
         for (int g = 0; g < geo.GroupCount; g++)
         {
             var (bb, ib, it) = geo.StandardMetadata(g);
             uint groupBlocks = geo.GroupBlockCount(g);
             int used = geo.GroupOverhead(g);
             if (g == 0) used += 1 + lpfBlocks;
-            Array.Clear(bitmap);
-            for (int i = 0; i < used; i++) bitmap[i >> 3] |= (byte)(1 << (i & 7));
-            for (long i = groupBlocks; i < 8L * bs; i++) bitmap[i >> 3] |= (byte)(1 << (int)(i & 7)); // padding past the group's end
-            device.Write((long)bb * bs, bitmap);
-
-            Array.Clear(bitmap);
+            Array.Clear(bitmaps);
+            var blockBitmap = bitmaps.AsSpan(0, bs);
+            var inodeBitmap = bitmaps.AsSpan(bs, bs);
+            for (int i = 0; i < used; i++) blockBitmap[i >> 3] |= (byte)(1 << (i & 7));
+            for (long i = groupBlocks; i < 8L * bs; i++) blockBitmap[(int)(i >> 3)] |= (byte)(1 << (int)(i & 7)); // padding past the group's end
             int usedInodes = g == 0 ? (int)LostAndFoundInode : 0;
-            for (int i = 0; i < usedInodes; i++) bitmap[i >> 3] |= (byte)(1 << (i & 7));
-            for (long i = ipg; i < 8L * bs; i++) bitmap[i >> 3] |= (byte)(1 << (int)(i & 7)); // padding past ipg
-            device.Write((long)ib * bs, bitmap);
-
-            for (int done = 0; done < geo.InodeTableBlocks;)
+            for (int i = 0; i < usedInodes; i++) inodeBitmap[i >> 3] |= (byte)(1 << (i & 7));
+            for (long i = ipg; i < 8L * bs; i++) inodeBitmap[(int)(i >> 3)] |= (byte)(1 << (int)(i & 7)); // padding past ipg
+            if (ib == bb + 1)
             {
-                int n = Math.Min(geo.InodeTableBlocks - done, zeros.Length / bs);
-                device.Write((long)(it + done) * bs, zeros.AsSpan(0, n * bs));
-                done += n;
-                itableDone += n;
-                progress?.Report(0.95 * itableDone / totalItable);
+                device.Write((long)bb * bs, bitmaps);
             }
+            else
+            {
+                device.Write((long)bb * bs, blockBitmap);
+                device.Write((long)ib * bs, inodeBitmap);
+            }
+
+            // The inode tables must read as zeros. Discard promises exactly that, and costs nothing on an image
+            // file (a hole, as mke2fs leaves) or little on a block device (BLKZEROOUT), where writing the
+            // zeros would move the whole table through the page cache.
+            device.Discard((long)it * bs, (long)geo.InodeTableBlocks * bs);
+            itableDone += geo.InodeTableBlocks;
+            progress?.Report(0.95 * itableDone / totalItable);
+
             groups[g] = new GroupDescriptor
             {
                 BlockBitmap = bb, InodeBitmap = ib, InodeTable = it,
@@ -154,19 +161,15 @@ public sealed class Ext2Formatter : IFileSystemFormatter
         sb.FreeBlocksCount = (uint)freeBlocks;
         sb.FreeInodesCount = (uint)freeInodes;
 
-        // Root (inode 2) and lost+found (inode 11).
-        var block = new byte[bs];
-        new DirectoryEntry(2, 12, "."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(block, 0);
-        new DirectoryEntry(2, 12, ".."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(block, 12);
-        new DirectoryEntry(LostAndFoundInode, (ushort)(bs - 24), "lost+found"u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(block, 24);
-        device.Write((long)rootBlock * bs, block);
-        Array.Clear(block);
-        new DirectoryEntry(LostAndFoundInode, 12, "."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(block, 0);
-        new DirectoryEntry(2, (ushort)(bs - 12), ".."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(block, 12);
-        device.Write((long)lpfFirst * bs, block);
-        Array.Clear(block);
-        new DirectoryEntry(0, (ushort)bs, [], 0).WriteTo(block, 0);
-        for (int i = 1; i < lpfBlocks; i++) device.Write((long)(lpfFirst + i) * bs, block);
+        // Root (inode 2) and lost+found (inode 11): their blocks are neighbours, written in one request.
+        var dirBlocks = new byte[(1 + lpfBlocks) * bs];
+        new DirectoryEntry(2, 12, "."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(dirBlocks, 0);
+        new DirectoryEntry(2, 12, ".."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(dirBlocks, 12);
+        new DirectoryEntry(LostAndFoundInode, (ushort)(bs - 24), "lost+found"u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(dirBlocks, 24);
+        new DirectoryEntry(LostAndFoundInode, 12, "."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(dirBlocks, bs);
+        new DirectoryEntry(2, (ushort)(bs - 12), ".."u8.ToArray(), DirectoryEntry.TypeDirectory).WriteTo(dirBlocks, bs + 12);
+        for (int i = 1; i < lpfBlocks; i++) new DirectoryEntry(0, (ushort)bs, [], 0).WriteTo(dirBlocks, (1 + i) * bs);
+        device.Write((long)rootBlock * bs, dirBlocks);
 
         var root = DirectoryInode(0x41ED, 3, now, bs);
         root.SetBlock(0, rootBlock);

@@ -25,6 +25,38 @@ public class FormatterTests
     }
 
     [Fact]
+    public void Mkfs_leaves_the_inode_tables_of_a_fresh_image_file_as_holes()
+    {
+        using var dir = new ScratchDir();
+        string img = Path.Combine(dir.Path, "fs.img");
+        using var dev = FileBlockDevice.Create(img, 1L << 30);
+        new Ext2Formatter().Format(dev, new FormatOptions());
+        var (sb, geo) = Ext2Formatter.Plan(dev.Length, new FormatOptions());
+        long tables = (long)geo.GroupCount * geo.InodeTableBlocks * geo.BlockSize;
+        Assert.Equal(16L << 20, tables);
+        // Bitmaps, superblock and descriptor copies, the first inode-table block and the two directories.
+        Assert.InRange(dev.AllocatedBytes, 1, 1L << 20);
+        Assert.Equal(65536u, sb.InodesCount);
+    }
+
+    [SkippableFact]
+    public void Mkfs_over_an_image_full_of_old_bytes_zeroes_the_inode_tables()
+    {
+        Skip.IfNot(ExternalTool.Exists("e2fsck"), "e2fsck not installed");
+        using var dir = new ScratchDir();
+        string img = Path.Combine(dir.Path, "fs.img");
+        var junk = new byte[1 << 20];
+        new Random(5).NextBytes(junk);
+        using (var f = File.Create(img))
+            for (int i = 0; i < 64; i++) f.Write(junk);
+        using (var dev = FileBlockDevice.Open(img))
+            new Ext2Formatter().Format(dev, new FormatOptions { BlockSize = 1024 });
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+        Assert.Contains("11/", output);
+    }
+
+    [Fact]
     public void Mkfs_refuses_a_tiny_device_naming_the_minimum()
     {
         using var dev = new MemoryBlockDevice(16 * 1024);

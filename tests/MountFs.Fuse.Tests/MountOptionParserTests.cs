@@ -22,6 +22,18 @@ public sealed class MountOptionParserTests
         Assert.False(MountOptionParser.Parse(["ro,rw"]).Fuse.ReadOnly);
     }
 
+    [Fact]
+    public void WritebackCacheAndLiftedDirtyLimitAreTheDefaults()
+    {
+        var defaults = MountOptionParser.Parse([]).Fuse;
+        Assert.True(defaults.WritebackCache && defaults.LiftDirtyLimit);
+        Assert.False(defaults.LogRequestCounts);
+        var off = MountOptionParser.Parse(["no_writeback_cache,strict_dirty_limit,request_stats"]).Fuse;
+        Assert.False(off.WritebackCache || off.LiftDirtyLimit);
+        Assert.True(off.LogRequestCounts);
+        Assert.True(MountOptionParser.Parse(["no_writeback_cache", "writeback_cache"]).Fuse.WritebackCache);
+    }
+
     [Theory]
     [InlineData("frobnicate")]
     [InlineData("threads=0")]

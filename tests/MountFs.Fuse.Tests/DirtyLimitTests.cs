@@ -1,0 +1,54 @@
+using MountFs.Fuse.Mounting;
+
+namespace MountFs.Fuse.Tests;
+
+public sealed class DirtyLimitTests
+{
+    [Fact]
+    public void LiftWritesRatioAndStrictLimitOfTheNamedBdi()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "bdi-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(root, "0:57"));
+        try
+        {
+            File.WriteAllText(Path.Combine(root, "0:57", "max_ratio"), "1\n");
+            File.WriteAllText(Path.Combine(root, "0:57", "strict_limit"), "1\n");
+            Assert.Null(DirtyLimit.Lift(0, 57, root));
+            Assert.Equal("100", File.ReadAllText(Path.Combine(root, "0:57", "max_ratio")).Trim());
+            Assert.Equal("0", File.ReadAllText(Path.Combine(root, "0:57", "strict_limit")).Trim());
+            // A bdi that does not exist is reported, not thrown.
+            Assert.Contains("0:58", DirtyLimit.Lift(0, 58, root));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static string Bdi(string mountPoint, string file)
+    {
+        var entry = MountTable.Find(mountPoint)!;
+        return File.ReadAllText($"/sys/class/bdi/{entry.Major}:{entry.Minor}/{file}").Trim();
+    }
+
+    [SkippableFact]
+    public void RootMountsLiftTheCapUnlessAskedToKeepIt()
+    {
+        TestMount.SkipIfUnavailable();
+        Skip.IfNot(FuseMounter.IsRoot, "only root may write /sys/class/bdi");
+        using (var lifted = TestMount.Start())
+        {
+            Assert.Equal("0", Bdi(lifted.Root, "strict_limit"));
+            Assert.Equal("100", Bdi(lifted.Root, "max_ratio"));
+        }
+        using (var kept = TestMount.Start(options: new FuseOptions { LiftDirtyLimit = false }))
+        {
+            Assert.Equal("1", Bdi(kept.Root, "strict_limit"));
+        }
+        using (var uncached = TestMount.Start(options: new FuseOptions { WritebackCache = false }))
+        {
+            // Nothing is buffered without the writeback cache, so the kernel's setting stays.
+            Assert.Equal("1", Bdi(uncached.Root, "strict_limit"));
+        }
+    }
+}

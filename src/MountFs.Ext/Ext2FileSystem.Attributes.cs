@@ -30,12 +30,21 @@ public sealed partial class Ext2FileSystem
         return result;
     }
 
+    /// <summary>No in-inode attributes and no attribute block: the usual case, answered without parsing anything
+    /// (the FUSE layer asks for security.capability around every first write of a file).</summary>
+    private static bool HasNoAttributes(Inode inode)
+    {
+        var area = inode.InInodeAttributeArea;
+        return inode.FileAcl == 0 && (area.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(area) != ExtendedAttributeEntry.Magic);
+    }
+
     public byte[] GetExtendedAttribute(ulong node, string name)
     {
         lock (_gate)
         {
             var inode = LiveInode(node);
             var enc = ExtendedAttributeEntry.Encode(name) ?? throw new FsException(Errno.EOPNOTSUPP, $"attribute namespace of '{name}' not supported");
+            if (HasNoAttributes(inode)) throw new FsException(Errno.ENODATA);
             if (!UserNamespaceAllowed(inode, enc.Index)) throw new FsException(Errno.ENODATA);
             foreach (var e in ReadAttributes((uint)node, inode, includeHidden: false))
                 if (e.NameIndex == enc.Index && e.Name.AsSpan().SequenceEqual(enc.Name)) return e.Value;
@@ -76,6 +85,7 @@ public sealed partial class Ext2FileSystem
         var enc = ExtendedAttributeEntry.Encode(name) ?? throw new FsException(Errno.EOPNOTSUPP, $"attribute namespace of '{name}' not supported");
         lock (_gate)
         {
+            if (HasNoAttributes(LiveInode(node))) throw new FsException(Errno.ENODATA);
             ChangeAttributes(node, enc.Index, removing: true, list =>
             {
                 int i = list.FindIndex(e => e.NameIndex == enc.Index && e.Name.AsSpan().SequenceEqual(enc.Name));

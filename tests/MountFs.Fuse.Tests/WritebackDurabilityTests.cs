@@ -233,6 +233,25 @@ public sealed partial class WritebackDurabilityTests
         Assert.Equal(expected, ReadFromLayout(fs, "rmw"));
     }
 
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FullFileSystemReportsEnospcByFsyncAtTheLatest(bool writeback)
+    {
+        // The writeback cache accepts write(2) into the page cache; the layout's ENOSPC then surfaces at
+        // fsync or close, as on NFS. Without the cache the write itself fails.
+        var fs = new MemoryFileSystem(new MemoryFileSystemOptions { CapacityBytes = 1 << 20 });
+        WithMount(fs, new FuseOptions { WritebackCache = writeback }, mount =>
+        {
+            string path = Path.Combine(mount.MountPoint, "too-big");
+            var (code, output) = ChildProcess.Run("dd", "if=/dev/zero", $"of={path}", "bs=1M", "count=3", "conv=fsync");
+            Assert.NotEqual(0, code);
+            Assert.Contains("No space left on device", output);
+            mount.Unmount();
+        });
+        Assert.True(fs.Lookup(fs.RootNode, "too-big")!.Size <= 1 << 20);
+    }
+
     [SkippableFact]
     public void ModificationTimeTheKernelShowedIsTheOneStored()
     {

@@ -13,6 +13,9 @@ internal sealed class FatVolume
     private readonly HashSet<FatNode> _dirtyDirectories = [];
     private readonly byte[] _bootSector;
     private readonly Action<string> _log;
+    private byte[]? _fsInfoSector;
+    /// <summary>Something was written since the last device flush (a flush with nothing new is skipped).</summary>
+    private bool _unsynced;
 
     public FatVolume(IBlockDevice device, bool readOnly, Action<string> log)
     {
@@ -76,6 +79,7 @@ internal sealed class FatVolume
 
     private void WriteRaw(long offset, ReadOnlySpan<byte> data)
     {
+        _unsynced = true;
         try { _dev.Write(offset, data); }
         catch (Exception e) when (e is IOException or ArgumentException)
         {
@@ -168,34 +172,46 @@ internal sealed class FatVolume
 
     public void ForgetDirectory(FatNode dir) => _dirtyDirectories.Remove(dir);
 
-    /// <summary>File data is written as it comes; this orders the metadata behind it.</summary>
+    /// <summary>File data is written as it comes; this orders the metadata behind it: data, then the FATs and
+    /// FSInfo, then directory entries, each made durable before the next (a crash leaves at worst lost clusters).</summary>
     public void Flush()
     {
         if (ReadOnly) return;
-        Device(() => _dev.Flush());
-        var sectors = Fat.TakeDirtySectors();
-        if (sectors.Count > 0)
-        {
-            int bps = Geometry.BytesPerSector;
-            // One write per run of adjacent dirty sectors: a large file dirties hundreds of them in a row.
-            for (int copy = 0; copy < Geometry.Bpb.NumberOfFats; copy++)
-                for (int i = 0; i < sectors.Count;)
-                {
-                    int j = i + 1;
-                    while (j < sectors.Count && sectors[j] == sectors[j - 1] + 1) j++;
-                    int s = sectors[i], count = j - i;
-                    WriteRaw(Geometry.FatOffset(copy) + (long)s * bps, Fat.Raw.Slice(s * bps, count * bps));
-                    i = j;
-                }
-            WriteFsInfo();
-            Device(() => _dev.Flush());
-        }
+        Sync();
+        if (WriteFat()) Sync();
         if (_dirtyDirectories.Count > 0)
         {
             foreach (var dir in _dirtyDirectories) WriteDirectory(dir);
             _dirtyDirectories.Clear();
-            Device(() => _dev.Flush());
+            Sync();
         }
+    }
+
+    private void Sync()
+    {
+        if (!_unsynced) return;
+        Device(() => _dev.Flush());
+        _unsynced = false;
+    }
+
+    /// <summary>Writes the changed FAT sectors to every copy, and FSInfo; false when nothing changed.</summary>
+    private bool WriteFat()
+    {
+        var sectors = Fat.TakeDirtySectors();
+        if (sectors.Count == 0) return false;
+        int bps = Geometry.BytesPerSector;
+        // One write per run of adjacent dirty sectors: a large file dirties hundreds of them in a row.
+        for (int copy = 0; copy < Geometry.Bpb.NumberOfFats; copy++)
+            for (int i = 0; i < sectors.Count;)
+            {
+                int j = i + 1;
+                while (j < sectors.Count && sectors[j] == sectors[j - 1] + 1) j++;
+                int s = sectors[i], count = j - i;
+                WriteRaw(Geometry.FatOffset(copy) + (long)s * bps, Fat.Raw.Slice(s * bps, count * bps));
+                i = j;
+            }
+        WriteFsInfo();
+        return true;
     }
 
     private void WriteDirectory(FatNode dir)
@@ -203,33 +219,43 @@ internal sealed class FatVolume
         var image = dir.Image;
         if (image == null) return;
         int bps = Geometry.BytesPerSector;
-        foreach (int s in image.TakeDirtySectors())
+        var sectors = image.TakeDirtySectors();
+        // One write per run of adjacent dirty sectors that are also adjacent on disk.
+        for (int i = 0; i < sectors.Count;)
         {
-            long offset;
-            if (image.FixedRegion) offset = Geometry.RootDirOffset + (long)s * bps;
-            else
-            {
-                long byteOffset = (long)s * bps;
-                uint cluster = image.Clusters[(int)(byteOffset / ClusterBytes)];
-                offset = Geometry.ClusterOffset(cluster) + byteOffset % ClusterBytes;
-            }
-            WriteRaw(offset, image.Data.Slice(s * bps, bps));
+            long offset = DirectorySectorOffset(image, sectors[i]);
+            int j = i + 1;
+            while (j < sectors.Count && sectors[j] == sectors[j - 1] + 1
+                   && DirectorySectorOffset(image, sectors[j]) == offset + (long)(j - i) * bps) j++;
+            WriteRaw(offset, image.Data.Slice(sectors[i] * bps, (j - i) * bps));
+            i = j;
         }
+    }
+
+    private long DirectorySectorOffset(DirectoryImage image, int sector)
+    {
+        long byteOffset = (long)sector * Geometry.BytesPerSector;
+        if (image.FixedRegion) return Geometry.RootDirOffset + byteOffset;
+        uint cluster = image.Clusters[(int)(byteOffset / ClusterBytes)];
+        return Geometry.ClusterOffset(cluster) + byteOffset % ClusterBytes;
     }
 
     private void WriteFsInfo()
     {
         var b = Geometry.Bpb;
         if (Geometry.Type != FatType.Fat32 || b.FsInfoSector == 0 || b.FsInfoSector >= b.ReservedSectors) return;
-        var sector = new byte[Geometry.BytesPerSector];
         long offset = (long)b.FsInfoSector * Geometry.BytesPerSector;
-        ReadRaw(offset, sector);
+        if (_fsInfoSector == null)
+        {
+            _fsInfoSector = new byte[Geometry.BytesPerSector];
+            ReadRaw(offset, _fsInfoSector);
+        }
         // Keep the FSInfo sector's other bytes (boot signature at 510) as they are.
         var info = new FsInfo(Fat.FreeCount, Fat.NextFreeHint);
-        var saved = sector[510..512];
-        info.WriteTo(sector);
-        saved.CopyTo(sector, 510);
-        WriteRaw(offset, sector);
+        var saved = _fsInfoSector[510..512];
+        info.WriteTo(_fsInfoSector);
+        saved.CopyTo(_fsInfoSector, 510);
+        WriteRaw(offset, _fsInfoSector);
     }
 
     /// <summary>Sets or clears the "not cleanly unmounted" marks: BPB Reserved1 bit 0 and, on FAT16/32, the
@@ -247,11 +273,15 @@ internal sealed class FatVolume
             uint v = Fat.Get(1);
             Fat.SetRaw(1, dirty ? v & ~cleanBit : v | cleanBit);
         }
-        Flush();
+        // Both marks in one device flush: when clearing, everything else is already durable (Flush ran first);
+        // when setting, nothing else has been written yet.
+        WriteFat();
+        Sync();
     }
 
     public void Discard(long offset, long length)
     {
+        _unsynced = true;
         try { _dev.Discard(offset, length); } catch (Exception) { /* discarding is advisory */ }
     }
 

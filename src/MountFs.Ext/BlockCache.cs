@@ -34,6 +34,8 @@ internal enum BlockKind
 /// (3) inode tables, so an inode is complete before a name refers to it; (4) directory blocks, so a new entry
 /// reaches the disk after the inode it names; then the superblock. A crash in between leaves at worst leaked
 /// blocks/inodes or stale free counts, which e2fsck fixes without losing data.</para>
+/// <para>Whole uncached data blocks of a write bypass the cache (<see cref="WriteDirect"/>): they are on the device
+/// before any later write-back phase runs, so they belong to phase (1) and its flush covers them.</para>
 /// <para>Not thread-safe: the file system's lock covers it.</para>
 /// </remarks>
 internal sealed class BlockCache

@@ -15,7 +15,10 @@ namespace MountFs.Ext;
 /// <para><b>Transactions.</b> Every mutating operation runs inside one <see cref="Transaction"/> (<see cref="Begin"/>):
 /// blocks are changed only through it, so a failure midway rolls back in memory, and the journal can later log
 /// exactly these block sets. Ordering on disk is the <see cref="BlockCache"/>'s write-back phases; fsync and sync
-/// run a full ordered write-back, so nothing acknowledged by fsync is lost.</para>
+/// run a full ordered write-back, so nothing acknowledged by fsync is lost. Whole data blocks that are not cached
+/// are the exception: a write sends them to the device at once (a contiguous run per request, straight from the
+/// caller's buffer), which still puts them ahead of every metadata block that points at them, and keeps a large
+/// copy from filling the cache.</para>
 /// <para><b>Corrupt images.</b> Every block number read from disk is checked against the file system before use;
 /// failures are <see cref="FsException"/> EUCLEAN with a log line naming the image, structure and block.</para>
 /// </remarks>

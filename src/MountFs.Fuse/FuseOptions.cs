@@ -12,7 +12,10 @@ public sealed record FuseOptions
     public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a missing name may be cached; zero answers ENOENT, which caches nothing.</summary>
-    public TimeSpan NegativeTimeout { get; init; } = TimeSpan.Zero;
+    /// <remarks>Safe for the same reason as <see cref="EntryTimeout"/>: a name created through the mount
+    /// (create, mkdir, link, rename) replaces the kernel's negative entry; it spares a LOOKUP each time a
+    /// missing name is asked for again (search paths, build tools).</remarks>
+    public TimeSpan NegativeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Worker threads each blocking in read() on /dev/fuse, so one slow request never stalls the rest.</summary>
     public int Threads { get; init; } = 4;

@@ -235,10 +235,17 @@ public sealed class DispatcherTests
     }
 
     [Fact]
-    public void NegativeLookupIsEnoent()
+    public void NegativeLookupIsEnoentWithAZeroNegativeTimeout()
     {
+        var d = new FuseDispatcher(new MemoryFileSystem(), new FuseOptions { NegativeTimeout = TimeSpan.Zero });
+        d.Process(RequestBuilder.Init(38, Kernel638).Build(), _reply);
+        int n = d.Process(new RequestBuilder(FuseOpcode.Lookup, 1).Name("missing").Build(), _reply);
+        Assert.Equal(-2, Reply.Parse(_reply, n).Error);
+        // The default caches the miss for as long as found names.
         Init();
-        Assert.Equal(-2, Call(new RequestBuilder(FuseOpcode.Lookup, 1).Name("missing")).Error);
+        var miss = Call(new RequestBuilder(FuseOpcode.Lookup, 1).Name("missing"));
+        Assert.Equal((0, 0UL), (miss.Error, EntryOut.Parse(miss.Payload).NodeId));
+        Assert.Equal(FuseTimeout.From(new FuseOptions().EntryTimeout), EntryOut.Parse(miss.Payload).EntryValid);
     }
 
     [Fact]

@@ -303,6 +303,31 @@ public sealed partial class WritebackDurabilityTests
         });
     }
 
+    [SkippableFact]
+    public void MissingNamesAreCachedUntilCreatedThroughTheMount()
+    {
+        var fs = new MemoryFileSystem();
+        WithMount(fs, new FuseOptions(), mount =>
+        {
+            string path = Path.Combine(mount.MountPoint, "later");
+            long Lookups() => mount.Dispatcher.Counters[Protocol.FuseOpcode.Lookup];
+            Assert.False(File.Exists(path));
+            long before = Lookups();
+            Assert.False(File.Exists(path));
+            Assert.Equal(before, Lookups());
+            File.WriteAllText(path, "now");
+            Assert.Equal("now", File.ReadAllText(path));
+            Directory.CreateDirectory(Path.Combine(mount.MountPoint, "d"));
+            Assert.False(File.Exists(Path.Combine(mount.MountPoint, "d", "x")));
+            File.Move(path, Path.Combine(mount.MountPoint, "d", "x"));
+            Assert.Equal("now", File.ReadAllText(Path.Combine(mount.MountPoint, "d", "x")));
+            Assert.False(File.Exists(Path.Combine(mount.MountPoint, "hard")));
+            NativeCalls.Link(Path.Combine(mount.MountPoint, "d", "x"), Path.Combine(mount.MountPoint, "hard"));
+            Assert.Equal("now", File.ReadAllText(Path.Combine(mount.MountPoint, "hard")));
+            mount.Unmount();
+        });
+    }
+
     private const int OWriteOnly = 1, OAppend = 0x400, OCloseOnExec = 0x80000;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -19,7 +19,7 @@ internal static class InodePass
         MarkMetadata(s);
         var walker = new BlockTreeWalker(s.Disk, s.Geo.FirstDataBlock);
         var xattrRefs = new Dictionary<uint, int>();
-        var scratch = new Scratch();
+        var pointers = new PointerCollector(s, walker);
         var geo = s.Geo;
         // One buffer for every group's table: a whole table per read, without a fresh large array per group.
         byte[] table = new byte[(long)geo.InodeTableBlocks * geo.BlockSize];
@@ -33,7 +33,7 @@ internal static class InodePass
                 if (ino >= s.Sb.FirstInode && IsPlainlyFree(raw)) continue;
                 var inode = Inode.Read(raw);
                 s.LinksStored[ino] = inode.LinksCount;
-                CheckInode(s, ino, inode, walker, xattrRefs, scratch);
+                CheckInode(s, ino, inode, walker, xattrRefs, pointers);
             }
         }
         ResizeInode.Check(s);
@@ -85,15 +85,85 @@ internal static class InodePass
         s.DuplicateClaims[block] = s.DuplicateClaims.TryGetValue(block, out int n) ? n + 1 : 2;
     }
 
-    /// <summary>Per-inode working sets, reused from one inode to the next so the scan allocates little per inode.</summary>
-    private sealed class Scratch
+    /// <summary>
+    /// Pass 1's visitor of one inode's block pointers: validates each pointer and collects the claims, the highest
+    /// logical block and a directory's block list. One instance (and one delegate) serves every inode, so the scan
+    /// allocates nothing per inode for it.
+    /// </summary>
+    private sealed class PointerCollector
     {
-        public readonly List<uint> Claims = [];
-        public readonly List<uint> DirBlocks = [];
-        public readonly HashSet<uint> SeenIndirect = [];
+        private readonly CheckSession _s;
+        private readonly BlockTreeWalker _walker;
+        private readonly long _maxDirBlocks;
+        private readonly HashSet<uint> _seenIndirect = [];
+        private uint _ino, _type;
+        private bool _isDir;
+
+        public PointerCollector(CheckSession s, BlockTreeWalker walker)
+        {
+            _s = s;
+            _walker = walker;
+            _maxDirBlocks = 1L << (21 - (int)s.Sb.LogBlockSize);
+            Visit = VisitPointer;
+        }
+
+        public Func<BlockPointer, uint> Visit { get; }
+        public List<uint> Claims { get; } = [];
+        /// <summary>Physical block per logical block of a directory (0: hole); the walk meets data blocks in logical order.</summary>
+        public List<uint> DirBlocks { get; } = [];
+        public int DataCount { get; private set; }
+        public int Illegal { get; private set; }
+        public long LastLogical { get; private set; }
+
+        public void Begin(uint ino, uint type, bool isDir)
+        {
+            _ino = ino;
+            _type = type;
+            _isDir = isDir;
+            Claims.Clear();
+            DirBlocks.Clear();
+            _seenIndirect.Clear();
+            DataCount = 0;
+            Illegal = 0;
+            LastLogical = -1;
+        }
+
+        private uint VisitPointer(BlockPointer p)
+        {
+            var s = _s;
+            string? why = null;
+            if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount) why = "outside the file system";
+            else if (s.Metadata[(int)p.Block]) why = "inside file-system metadata";
+            else if (p.Level != PointerLevel.Data && !_seenIndirect.Add(p.Block)) why = "an indirect block used twice by the inode";
+            else if (p.Level == PointerLevel.Data && _isDir && p.Logical >= _maxDirBlocks) why = "past the largest directory size";
+            else if (_type == 0xA000 && p.Logical > 0) why = "past a symlink's only block";
+            if (why != null)
+            {
+                if (++Illegal > MaxIllegalBlocks)
+                {
+                    _walker.Stop = true;
+                    return p.Block;
+                }
+                s.Fix($"Illegal block #{p.Logical} ({p.Block}, {p.Level}) in inode {_ino}: {why}; cleared.");
+                return 0;
+            }
+            Claims.Add(p.Block);
+            if (p.Level == PointerLevel.Data)
+            {
+                DataCount++;
+                LastLogical = Math.Max(LastLogical, p.Logical);
+                if (_isDir)
+                {
+                    // Bounded by the directory size limit above.
+                    while (DirBlocks.Count <= p.Logical) DirBlocks.Add(0);
+                    DirBlocks[(int)p.Logical] = p.Block;
+                }
+            }
+            return p.Block;
+        }
     }
 
-    private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs, Scratch scratch)
+    private static void CheckInode(CheckSession s, uint ino, Inode inode, BlockTreeWalker walker, Dictionary<uint, int> xattrRefs, PointerCollector pointers)
     {
         var sb = s.Sb;
         // A dtime below the inode count looks like an orphan-list link the orphan pass never reached.
@@ -210,53 +280,16 @@ internal static class InodePass
         }
 
         // Block pointers: collected first, committed to the used map only if the inode survives.
-        var claims = scratch.Claims;
-        // Physical block per logical block of a directory (0: hole); the walk meets data blocks in logical order.
-        var dirBlocks = scratch.DirBlocks;
-        var seenIndirect = scratch.SeenIndirect;
-        claims.Clear();
-        dirBlocks.Clear();
-        seenIndirect.Clear();
-        int dataCount = 0;
-        int illegal = 0;
-        long lastLogical = -1;
         bool isDir = inode.IsDirectory;
-        long maxDirBlocks = 1L << (21 - (int)sb.LogBlockSize);
+        pointers.Begin(ino, type, isDir);
+        if (walk) walker.Walk(inode, pointers.Visit);
+        var claims = pointers.Claims;
+        var dirBlocks = pointers.DirBlocks;
+        int dataCount = pointers.DataCount;
+        long lastLogical = pointers.LastLogical;
         if (walk)
         {
-            walker.Walk(inode, p =>
-            {
-                string? why = null;
-                if (p.Block < s.Geo.FirstDataBlock || p.Block >= s.Geo.BlocksCount) why = "outside the file system";
-                else if (s.Metadata[(int)p.Block]) why = "inside file-system metadata";
-                else if (p.Level != PointerLevel.Data && !seenIndirect.Add(p.Block)) why = "an indirect block used twice by the inode";
-                else if (p.Level == PointerLevel.Data && isDir && p.Logical >= maxDirBlocks) why = "past the largest directory size";
-                else if (type == 0xA000 && p.Logical > 0) why = "past a symlink's only block";
-                if (why != null)
-                {
-                    if (++illegal > MaxIllegalBlocks)
-                    {
-                        walker.Stop = true;
-                        return p.Block;
-                    }
-                    s.Fix($"Illegal block #{p.Logical} ({p.Block}, {p.Level}) in inode {ino}: {why}; cleared.");
-                    return 0;
-                }
-                claims.Add(p.Block);
-                if (p.Level == PointerLevel.Data)
-                {
-                    dataCount++;
-                    lastLogical = Math.Max(lastLogical, p.Logical);
-                    if (isDir)
-                    {
-                        // Bounded by maxDirBlocks above.
-                        while (dirBlocks.Count <= p.Logical) dirBlocks.Add(0);
-                        dirBlocks[(int)p.Logical] = p.Block;
-                    }
-                }
-                return p.Block;
-            });
-            if (illegal > MaxIllegalBlocks)
+            if (pointers.Illegal > MaxIllegalBlocks)
             {
                 s.Fix($"Too many illegal blocks in inode {ino}; clearing the inode.");
                 s.ClearInode(ino, inode);

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace MountFs.Ext.Checking;
@@ -16,6 +18,10 @@ internal static class SummaryPass
         long freeBlocksTotal = 0, freeInodesTotal = 0;
         var blockDiffs = new List<string>();
         var inodeDiffs = new List<string>();
+        // The used-block map packed as on disk (bit i of byte i/8), for comparing whole bitmaps at once.
+        var packed = new byte[(s.BlockUsed.Length + 7) / 8];
+        s.BlockUsed.CopyTo(packed, 0);
+        var expected = new byte[s.BlockSize];
         for (int g = 0; g < geo.GroupCount; g++)
         {
             var d = s.Groups[g];
@@ -25,15 +31,20 @@ internal static class SummaryPass
             bool blockChanged = false, padding = false;
             int free = 0;
             uint bits = (uint)s.BlockSize * 8;
-            for (uint i = 0; i < bits; i++)
+            if (ExpectedBlockBitmap(packed, first, count, expected) is int used && expected.AsSpan().SequenceEqual(bitmap))
+                free = (int)count - used; // the common case: nothing differs, so no bit-by-bit walk
+            else
             {
-                bool want = i >= count || s.BlockUsed[(int)(first + i)];
-                bool have = (bitmap[i >> 3] & (1 << (int)(i & 7))) != 0;
-                if (i < count && !want) free++;
-                if (want == have) continue;
-                blockChanged = true;
-                if (i >= count) padding = true;
-                else if (blockDiffs.Count < 64) blockDiffs.Add((want ? "+" : "-") + (first + i));
+                for (uint i = 0; i < bits; i++)
+                {
+                    bool want = i >= count || s.BlockUsed[(int)(first + i)];
+                    bool have = (bitmap[i >> 3] & (1 << (int)(i & 7))) != 0;
+                    if (i < count && !want) free++;
+                    if (want == have) continue;
+                    blockChanged = true;
+                    if (i >= count) padding = true;
+                    else if (blockDiffs.Count < 64) blockDiffs.Add((want ? "+" : "-") + (first + i));
+                }
             }
             if (blockChanged)
             {
@@ -91,6 +102,28 @@ internal static class SummaryPass
             s.Fix($"Free inodes count wrong ({s.Sb.FreeInodesCount}, counted={freeInodesTotal}).", preenSafe: true);
             s.Sb.FreeInodesCount = (uint)freeInodesTotal;
         }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="expected"/> with the block bitmap the group should have (padding past its end set) and
+    /// returns how many of its blocks are in use; null when the group does not start on a byte of the packed map.
+    /// </summary>
+    private static int? ExpectedBlockBitmap(byte[] packed, uint first, uint count, byte[] expected)
+    {
+        if (first % 8 != 0 || count > expected.Length * 8L) return null;
+        int whole = (int)(count / 8), rest = (int)(count % 8);
+        packed.AsSpan((int)(first / 8), whole).CopyTo(expected);
+        int used = 0;
+        foreach (ulong word in MemoryMarshal.Cast<byte, ulong>(expected.AsSpan(0, whole - whole % 8))) used += BitOperations.PopCount(word);
+        for (int i = whole - whole % 8; i < whole; i++) used += BitOperations.PopCount(expected[i]);
+        expected.AsSpan(whole).Fill(0xFF);
+        if (rest > 0)
+        {
+            byte tail = (byte)(packed[first / 8 + whole] & ((1 << rest) - 1));
+            used += BitOperations.PopCount(tail);
+            expected[whole] = (byte)(tail | (0xFF << rest));
+        }
+        return used;
     }
 
     private static GroupDescriptor CheckCounts(CheckSession s, int g, GroupDescriptor d, int free, int freeInodes, int dirs)

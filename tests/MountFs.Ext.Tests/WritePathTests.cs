@@ -22,13 +22,14 @@ public class WritePathTests
         Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
         using var dir = new ScratchDir();
         string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "4096");
-        const int bs = 4096;
-        var whole = Pattern(8 * bs, 1);
+        const int bs = 4096, blocks = 32;
+        var whole = Pattern(blocks * bs, 1);
         using (var fs = Open(img))
         {
             var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
-            // Allocation order 0, 2, 4, 6, 1, 3, 5, 7: physically adjacent blocks are file blocks two apart.
-            foreach (int fb in new[] { 0, 2, 4, 6, 1, 3, 5, 7 }) fs.Write(a.Node, h, (long)fb * bs, new byte[bs]);
+            // Allocation order 0, 2, 4, ..., 1, 3, 5, ...: physically adjacent blocks are file blocks two apart.
+            var order = Enumerable.Range(0, blocks / 2).Select(i => 2 * i).Concat(Enumerable.Range(0, blocks / 2).Select(i => 2 * i + 1));
+            foreach (int fb in order) fs.Write(a.Node, h, (long)fb * bs, new byte[bs]);
             fs.SyncFileSystem();
             // Partial writes leave blocks 1 and 5 in the cache, dirty, between blocks that go to the device directly.
             fs.Write(a.Node, h, bs + 100, new byte[10]);
@@ -65,6 +66,36 @@ public class WritePathTests
             Assert.True(got.AsSpan(0, 512).IndexOfAnyExcept((byte)0) < 0, "the unwritten head is not zero");
             fs.Release(a.Node, h);
         }
+        var (exit, output) = ExternalTool.Fsck(img);
+        Assert.True(exit == 0, output);
+    }
+
+    [SkippableFact]
+    public void Many_small_writes_beyond_the_cache_size_read_back_before_and_after_remount()
+    {
+        Skip.IfNot(ExternalTool.Exists("mke2fs"), "mke2fs not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "1024");
+        var expected = new byte[6 << 20];
+        var rng = new Random(3);
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions { CacheBytes = 256 << 10 }, TextWriter.Null))
+        {
+            var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            fs.Write(a.Node, h, 0, expected);
+            // 4,000 scattered 1-3 KiB writes through a 256 KiB cache: dirty data is written back many times over.
+            for (int i = 0; i < 4000; i++)
+            {
+                var chunk = Pattern(rng.Next(1, 3) * 1024, i);
+                int at = rng.Next(expected.Length / 1024 - 3) * 1024 + rng.Next(2) * 512;
+                fs.Write(a.Node, h, at, chunk);
+                chunk.CopyTo(expected, at);
+            }
+            var back = new byte[expected.Length];
+            Assert.Equal(expected.Length, fs.Read(a.Node, h, 0, back));
+            Assert.True(back.AsSpan().SequenceEqual(expected), "read back differs before remount");
+            fs.Release(a.Node, h);
+        }
+        Assert.True(ExternalTool.RunBytes("debugfs", "-R", "cat /f", img).AsSpan().SequenceEqual(expected), "image content differs");
         var (exit, output) = ExternalTool.Fsck(img);
         Assert.True(exit == 0, output);
     }

@@ -2,7 +2,12 @@ using System.Diagnostics;
 
 namespace MountFs.Cli.Tests;
 
-/// <summary>The built tool run as its own process: Main's wiring of the real stdout, stderr and exit code.</summary>
+/// <summary>
+/// The built tool run as its own process: Main's wiring of the real stdout, stderr and exit code. The tool is
+/// `dotnet mountfs.dll` from this build, or the executable MOUNTFS_TOOL names (the native one scripts/setup.sh
+/// publishes: `MOUNTFS_TOOL=artifacts/mountfs-native/mountfs dotnet test ... --filter ProcessTests`), so the same
+/// checks judge either.
+/// </summary>
 public sealed class ProcessTests : IDisposable
 {
     private readonly CliHarness _cli = new();
@@ -11,13 +16,14 @@ public sealed class ProcessTests : IDisposable
 
     private static (int ExitCode, byte[] Out, string Error) Mountfs(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        string? tool = Environment.GetEnvironmentVariable("MOUNTFS_TOOL");
+        var start = new ProcessStartInfo(string.IsNullOrEmpty(tool) ? "dotnet" : Path.GetFullPath(tool))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mountfs.dll"));
+        if (string.IsNullOrEmpty(tool)) start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mountfs.dll"));
         foreach (string a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
@@ -61,5 +67,30 @@ public sealed class ProcessTests : IDisposable
         var (code, output, error) = Mountfs("cat", image + ":/data.bin");
         Assert.True(code == 0, error);
         Assert.Equal(bytes, output);
+    }
+
+    [SkippableFact]
+    public void Mkfs_cp_ls_cat_and_fsck_work_end_to_end_in_the_tool_process()
+    {
+        Skip.IfNot(ExternalTool.Exists("e2fsck"), "e2fsck not installed");
+        string image = _cli.PathOf("ext2.img");
+        var mkfs = Mountfs("mkfs", "-t", "ext2", image, "64M");
+        Assert.True(mkfs.ExitCode == 0, mkfs.Error);
+        Assert.Contains("ext2 file system of 64.0 MiB created", ExternalTool.Text(mkfs.Out));
+        var bytes = new byte[70_000];
+        new Random(7).NextBytes(bytes);
+        string file = _cli.PathOf("data.bin");
+        File.WriteAllBytes(file, bytes);
+        Assert.Equal(0, Mountfs("mkdir", image + ":/dir").ExitCode);
+        var cp = Mountfs("cp", file, image + ":/dir/data.bin");
+        Assert.True(cp.ExitCode == 0, cp.Error);
+
+        var ls = Mountfs("ls", image + ":/dir");
+        Assert.Equal("data.bin\n", ExternalTool.Text(ls.Out));
+        Assert.Equal(bytes, Mountfs("cat", image + ":/dir/data.bin").Out);
+        var fsck = Mountfs("fsck", "-f", "-n", image);
+        Assert.True(fsck.ExitCode == 0, ExternalTool.Text(fsck.Out) + fsck.Error);
+        Assert.Contains("clean", ExternalTool.Text(fsck.Out));
+        ExternalTool.AssertClean(image, "ext2");
     }
 }

@@ -218,4 +218,84 @@ public class IoPathTests
         Assert.DoesNotContain((byte)'b', buffer);
         Assert.Equal(64 << 10, FsPaths.ReadFile(fs, FsPaths.Resolve(fs, "/b")).Count(x => x == (byte)'b'));
     }
+
+    /// <summary>Records the device reads (offset and length) made from any thread.</summary>
+    private sealed class RecordingDevice(IBlockDevice inner) : IBlockDevice
+    {
+        public readonly System.Collections.Concurrent.ConcurrentQueue<(long Offset, int Length)> Reads = new();
+        public string Name => inner.Name;
+        public long Length => inner.Length;
+        public int SectorSize => inner.SectorSize;
+        public bool IsReadOnly => inner.IsReadOnly;
+        public void Read(long offset, Span<byte> buffer) { Reads.Enqueue((offset, buffer.Length)); inner.Read(offset, buffer); }
+        public void Write(long offset, ReadOnlySpan<byte> data) => inner.Write(offset, data);
+        public void Flush() => inner.Flush();
+        public void Discard(long offset, long length) => inner.Discard(offset, length);
+        public void Dispose() { }
+    }
+
+    private static (MemoryBlockDevice Device, byte[] Data) WithBigFile(int bytes)
+    {
+        var mem = Formatted();
+        var data = new byte[bytes];
+        new Random(9).NextBytes(data);
+        using (var fs = Mount(mem)) FsPaths.WriteFile(fs, "/big", data, 1 << 20);
+        return (new MemoryBlockDevice(mem.Contents), data);
+    }
+
+    [Fact]
+    public void SequentialReads_BringTheDataAheadInFromTheDevice()
+    {
+        var (mem, data) = WithBigFile(20 << 20);
+        var recording = new RecordingDevice(mem);
+        using var fs = Mount(recording);
+        ulong node = FsPaths.Resolve(fs, "/big");
+        ulong h = fs.Open(node, OpenFlags.ReadOnly);
+        var buffer = new byte[128 << 10];
+        long highest = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(buffer.Length, fs.Read(node, h, (long)i * buffer.Length, buffer));
+            Assert.True(buffer.AsSpan().SequenceEqual(data.AsSpan(i * buffer.Length, buffer.Length)));
+            foreach (var r in recording.Reads) highest = Math.Max(highest, r.Offset + r.Length);
+        }
+        long readerReached = highest;
+        // The read-ahead runs on its own thread: wait for it to get at least 8 MiB past what the reader asked for.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && recording.Reads.Max(r => r.Offset + r.Length) < readerReached + (8 << 20))
+            Thread.Sleep(10);
+        Assert.True(recording.Reads.Max(r => r.Offset + r.Length) >= readerReached + (8 << 20), "nothing was read ahead");
+        // What was read ahead changes nothing the reader sees.
+        for (long o = 3 * buffer.Length; o < data.Length; o += buffer.Length)
+        {
+            int n = fs.Read(node, h, o, buffer);
+            Assert.True(buffer.AsSpan(0, n).SequenceEqual(data.AsSpan((int)o, n)));
+        }
+        fs.Release(node, h);
+    }
+
+    [Fact]
+    public void SmallRandomReads_ReadNothingAhead()
+    {
+        var (mem, data) = WithBigFile(8 << 20);
+        var recording = new RecordingDevice(mem);
+        var fs = Mount(recording);
+        ulong node = FsPaths.Resolve(fs, "/big");
+        ulong h = fs.Open(node, OpenFlags.ReadOnly);
+        var rng = new Random(3);
+        var buffer = new byte[4096];
+        recording.Reads.Clear();
+        for (int i = 0; i < 300; i++)
+        {
+            long o = rng.Next(data.Length / 4096) * 4096L;
+            Assert.Equal(4096, fs.Read(node, h, o, buffer));
+            Assert.True(buffer.AsSpan().SequenceEqual(data.AsSpan((int)o, 4096)));
+        }
+        // Also a sequential run of small reads: 4 KiB requests never count as a stream.
+        for (int i = 0; i < 300; i++) fs.Read(node, h, i * 4096L, buffer);
+        fs.Release(node, h);
+        fs.Dispose();
+        Assert.Equal(600, recording.Reads.Count);
+        Assert.All(recording.Reads, r => Assert.Equal(4096, r.Length));
+    }
 }

@@ -184,29 +184,27 @@ internal sealed class BlockCache
         if (e.Lru != null) _clean.Remove(e.Lru);
     }
 
-    /// <summary>Writes every dirty block in the four phases described on the type, each followed by a device flush.</summary>
+    /// <summary>Writes every dirty block in the four phases described on the type, each followed by a device flush
+    /// (skipped when nothing reached the device since the last one).</summary>
     public void WriteBack(Action? beforeFinalFlush = null)
     {
         if (_dirtyCount > 0)
         {
             var dirty = _entries.Values.Where(e => e.Dirty).ToList();
-            WritePhase(dirty, k => k is BlockKind.Data or BlockKind.Indirect, flushAnyway: _directUnflushed);
-            _directUnflushed = false;
+            WritePhase(dirty, k => k is BlockKind.Data or BlockKind.Indirect);
             WritePhase(dirty, k => k is BlockKind.Bitmap or BlockKind.Descriptor);
             WritePhase(dirty, k => k is BlockKind.InodeTable);
             WritePhase(dirty, k => k is BlockKind.Directory);
         }
         beforeFinalFlush?.Invoke();
-        _device.Flush();
-        _directUnflushed = false;
+        FlushIfWritten();
         _recycle = true;
         try { EvictIfNeeded(); }
         finally { _recycle = false; }
     }
 
-    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase, bool flushAnyway = false)
+    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase)
     {
-        bool any = flushAnyway;
         // Ascending block order lets runs coalesce into one device write.
         var list = dirty.Where(e => e.Dirty && inPhase(e.Kind)).OrderBy(e => e.Block).ToList();
         int i = 0;
@@ -224,16 +222,17 @@ internal sealed class BlockCache
                 ArrayPool<byte>.Shared.Return(buf);
             }
             BytesWritten += (long)(j - i) * _blockSize;
+            _unflushed = true;
             for (int k = i; k < j; k++)
             {
                 list[k].Dirty = false;
                 _dirtyCount--;
                 list[k].Lru = _clean.AddLast(list[k]);
             }
-            any = true;
             i = j;
         }
-        if (any) _device.Flush();
+        // Also covers direct data writes made since the last flush: with phase (1) they precede all metadata.
+        FlushIfWritten();
     }
 
     public bool Contains(uint block) => _entries.ContainsKey(block);
@@ -241,7 +240,7 @@ internal sealed class BlockCache
     /// <summary>
     /// Writes whole data blocks <paramref name="first"/>.. straight to the device, bypassing the cache (none of them
     /// may be cached). Only for file data: it reaches the device before write-back writes any metadata pointing at
-    /// it, and the next write-back flushes after its data phase even when no cached data block was dirty.
+    /// it, and the next write-back flushes after its data phase.
     /// </summary>
     public void WriteDirect(uint first, ReadOnlySpan<byte> blocks)
     {
@@ -250,17 +249,26 @@ internal sealed class BlockCache
         CheckRange(first + (uint)count - 1);
         _device.Write((long)first * _blockSize, blocks[..(count * _blockSize)]);
         BytesWritten += (long)count * _blockSize;
-        _directUnflushed = true;
+        _unflushed = true;
     }
 
-    /// <summary>Data written by <see cref="WriteDirect"/> since the last write-back's data-phase flush.</summary>
-    private bool _directUnflushed;
+    /// <summary>Something reached the device since its last flush: a phase with nothing new, or an fsync of a clean
+    /// file system, needs no flush (each costs the host a journal commit and a disk cache flush).</summary>
+    private bool _unflushed;
+
+    private void FlushIfWritten()
+    {
+        if (!_unflushed) return;
+        _device.Flush();
+        _unflushed = false;
+    }
 
     /// <summary>Writes raw bytes outside the block cache (the superblock at byte 1024).</summary>
     public void WriteRaw(long offset, ReadOnlySpan<byte> data)
     {
         _device.Write(offset, data);
         BytesWritten += data.Length;
+        _unflushed = true;
     }
 
     private void Touch(Entry e)

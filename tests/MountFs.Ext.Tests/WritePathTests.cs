@@ -100,6 +100,27 @@ public class WritePathTests
         Assert.True(exit == 0, output);
     }
 
+    [Fact]
+    public void Fsync_flushes_the_device_after_writes_and_not_again_while_nothing_changed()
+    {
+        var baseDev = new MemoryBlockDevice(8L << 20);
+        new Ext2Formatter().Format(baseDev, new FormatOptions { BlockSize = 1024 });
+        using var recorder = new CrashRecordingDevice(baseDev, leaveOpen: true);
+        using var fs = Ext2FileSystem.Mount(recorder, new MountOptions(), TextWriter.Null);
+        var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        fs.Write(a.Node, h, 0, Pattern(100_000, 4)); // direct data, then metadata
+        int before = recorder.OperationCount;
+        fs.Fsync(a.Node, h, dataOnly: false);
+        var ops = recorder.Operations.Skip(before).ToList();
+        Assert.True(ops.Count > 0 && ops[^1].IsFlush, "fsync ends with a device flush");
+        Assert.DoesNotContain(ops.Zip(ops.Skip(1)), p => p.First.IsFlush && p.Second.IsFlush); // no empty flush epochs
+        int afterFirst = recorder.OperationCount;
+        fs.Fsync(a.Node, h, dataOnly: false);
+        fs.SyncFileSystem();
+        Assert.Equal(afterFirst, recorder.OperationCount); // nothing new: no write, no flush
+        fs.Release(a.Node, h);
+    }
+
     [SkippableFact]
     public void Unlinked_referenced_files_forgotten_in_any_order_leave_an_empty_orphan_list()
     {

@@ -191,6 +191,10 @@ public sealed class MountCommandTests
                 f.Flush(flushToDisk: true);
             }
             Directory.CreateDirectory(Path.Combine(mnt, "dir"));
+            // Never fsynced: `mountfs unmount` must still leave it in the image.
+            byte[] unsynced = new byte[300_000];
+            new Random(7).NextBytes(unsynced);
+            File.WriteAllBytes(Path.Combine(mnt, "dir", "unsynced"), unsynced);
             // The image is locked while mounted: a second mount is refused with mount(8)'s failure code.
             string second = TestMount.NewDirectory();
             var twice = Mountfs("mount", image, second);
@@ -216,6 +220,7 @@ public sealed class MountCommandTests
             byte[] back = File.ReadAllBytes(Path.Combine(mnt, "durable"));
             Assert.Equal(new byte[100_000].Select((_, i) => (byte)i), back);
             Assert.True(Directory.Exists(Path.Combine(mnt, "dir")));
+            Assert.Equal(unsynced, File.ReadAllBytes(Path.Combine(mnt, "dir", "unsynced")));
             Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(mnt, "nope"), ""));
             Assert.Equal(0, ChildProcess.Run("umount", mnt).Code);
             Assert.True(WaitUntil(() => ImageReleased(image)));

@@ -25,7 +25,6 @@ public sealed class FatFileSystem : IFileSystem
     private readonly Action<string> _log;
     private ulong _nextId = RootId + 1;
     private bool _disposed;
-    private readonly ReadAhead _readAhead;
 
     public FatFileSystem(IBlockDevice device, MountOptions options, TextWriter? log = null)
     {
@@ -53,7 +52,6 @@ public sealed class FatFileSystem : IFileSystem
             },
         };
         _nodes[RootId] = _root;
-        _readAhead = new ReadAhead(ReadAheadFromDevice);
         Capabilities = new FileSystemCapabilities
         {
             HardLinks = false, Symlinks = false, Permissions = false, SpecialFiles = false, ExtendedAttributes = false,
@@ -686,7 +684,6 @@ public sealed class FatFileSystem : IFileSystem
             if (offset >= size || buffer.IsEmpty) return 0;
             length = (int)Math.Min(buffer.Length, size - offset);
             count = MapExtents(Chain(n), offset, length, extents);
-            PlanReadAhead(n, offset, length);
             if (count < 0)
             {
                 // Too fragmented to list: read under the lock, run by run.
@@ -705,51 +702,6 @@ public sealed class FatFileSystem : IFileSystem
     }
 
     private const int MaxReadExtents = 16;
-
-    /// <summary>How far ahead of a sequential reader the device is read, and the least request size that counts as
-    /// streaming (FUSE readahead sends 128 KiB and more; random 4 KiB reads never start read-ahead).</summary>
-    private const long ReadAheadWindow = 16 << 20;
-    private const int StreamingRequest = 64 << 10;
-    /// <summary>Parallel FUSE requests may arrive slightly out of order; a read this close to the expected offset
-    /// still continues the stream.</summary>
-    private const long SequentialSlack = 2 << 20;
-
-    private void PlanReadAhead(FatNode n, long offset, int length)
-    {
-        long end = offset + length;
-        bool continues = length >= StreamingRequest && offset >= n.SequentialNext - SequentialSlack && offset <= n.SequentialNext + SequentialSlack;
-        if (!continues)
-        {
-            n.SequentialStreak = 0;
-            n.SequentialNext = end;
-            n.ReadAheadUntil = end;
-            return;
-        }
-        n.SequentialStreak++;
-        n.SequentialNext = Math.Max(n.SequentialNext, end);
-        if (n.ReadAheadUntil < end) n.ReadAheadUntil = end;
-        long size = n.Entry.FileSize;
-        // Topped up in steps of half the window, so the device sees few large reads rather than one per request.
-        if (n.SequentialStreak < 2 || n.ReadAheadUntil >= size || n.ReadAheadUntil - end > ReadAheadWindow / 2) return;
-        long from = n.ReadAheadUntil, to = Math.Min(size, end + ReadAheadWindow);
-        int cs = _vol.ClusterBytes;
-        var chain = n.Chain!;
-        int lastIndex = (int)Math.Min((to - 1) / cs, chain.Count - 1);
-        foreach (var (_, cluster, run) in FatVolume.Runs(chain, (int)(from / cs), lastIndex + 1))
-            _readAhead.Enqueue(_vol.Geometry.ClusterOffset(cluster), (long)run * cs);
-        n.ReadAheadUntil = to;
-    }
-
-    /// <summary>Runs on the read-ahead thread. Never waits for the guard: a free or an unmount in progress wins.</summary>
-    private void ReadAheadFromDevice(long offset, Memory<byte> buffer)
-    {
-        if (!_readers.TryEnterReadLock(0)) return;
-        try
-        {
-            if (!Volatile.Read(ref _disposed)) _vol.ReadBytes(offset, buffer.Span);
-        }
-        finally { _readers.ExitReadLock(); }
-    }
 
     /// <summary>A piece of a read: where on the device, and where in the caller's buffer.</summary>
     private readonly record struct Extent(long DeviceOffset, int BufferOffset, int Length);
@@ -953,7 +905,6 @@ public sealed class FatFileSystem : IFileSystem
             finally
             {
                 _disposed = true;
-                _readAhead.Dispose();
                 WaitForReads();
                 _vol.DisposeDevice();
             }

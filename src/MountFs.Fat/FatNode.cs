@@ -36,10 +36,4 @@ public sealed class FatNode
     public Vfs.DirectoryEntry[]? Listing { get; set; }
 
     public uint FirstCluster => Entry.FirstCluster;
-
-    /// <summary>Sequential-read tracking for <see cref="ReadAhead"/>: where the next read of a stream would start, how
-    /// many reads in a row continued one, and how far ahead the device has been asked for.</summary>
-    public long SequentialNext { get; set; }
-    public int SequentialStreak { get; set; }
-    public long ReadAheadUntil { get; set; }
 }

@@ -360,6 +360,37 @@ public sealed class DispatcherTests
     }
 
     [Fact]
+    public void ReaddirplusLooksEntriesUpSoAListedNodeUnlinkedLaterLivesUntilItsForget()
+    {
+        Init();
+        var dir = MkDir(1, "d");
+        var (file, fh) = Create(dir.NodeId, "f");
+        Assert.Equal(0, Call(new RequestBuilder(FuseOpcode.Release, file.NodeId).U64(fh).U32(0).U32(0).U64(0)).Error);
+        Assert.Null(Send(new RequestBuilder(FuseOpcode.Forget, file.NodeId).U64(1).Build())); // the layout forgets it
+        Assert.Equal([file.Attr.Ino], _fs.Forgotten);
+
+        var open = Call(new RequestBuilder(FuseOpcode.OpenDir, dir.NodeId).U32(0).U32(0));
+        ulong dh = OpenOut.Parse(open.Payload).Handle;
+        var plus = Call(RequestBuilder.Io(FuseOpcode.ReadDirPlus, dir.NodeId, dh, 0, 4096));
+        Assert.Equal(0, plus.Error);
+        ulong listed = 0;
+        for (var p = plus.Payload.AsSpan(); p.Length > 0;)
+        {
+            var entry = EntryOut.Parse(p);
+            Assert.True(FuseDirent.TryParse(p[EntryOut.WireSize..], out var d, out int size));
+            if (d.Name == "f") listed = entry.NodeId;
+            p = p[(EntryOut.WireSize + size)..];
+        }
+        Assert.NotEqual(0UL, listed);
+
+        // The kernel unlinks through the dentry READDIRPLUS gave it, then still uses the node (times, attributes).
+        Assert.Equal(0, Call(new RequestBuilder(FuseOpcode.Unlink, dir.NodeId).Name("f")).Error);
+        Assert.Equal(0, Call(new RequestBuilder(FuseOpcode.GetAttr, listed).U32(0).U32(0).U64(0)).Error);
+        Assert.Null(Send(new RequestBuilder(FuseOpcode.Forget, listed).U64(1).Build()));
+        Assert.Equal([file.Attr.Ino, file.Attr.Ino], _fs.Forgotten);
+    }
+
+    [Fact]
     public void ExtendedAttributesMapToTheLayoutOrEnosys()
     {
         Init();

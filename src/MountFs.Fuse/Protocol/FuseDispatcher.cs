@@ -308,7 +308,7 @@ public sealed class FuseDispatcher
             case FuseOpcode.ReadDirPlus:
             {
                 Need(ReadWriteIn.TryRead(ref r, out var m));
-                return Ok(reply, u, ReadDirectoryPlus(m, reply[FuseOutHeader.Size..]));
+                return Ok(reply, u, ReadDirectoryPlus(h.NodeId, m, reply[FuseOutHeader.Size..]));
             }
             case FuseOpcode.ReleaseDir:
                 Need(ReleaseIn.TryRead(ref r, out var releaseDir));
@@ -451,7 +451,7 @@ public sealed class FuseDispatcher
         return writer.Length;
     }
 
-    private int ReadDirectoryPlus(ReadWriteIn m, Span<byte> destination)
+    private int ReadDirectoryPlus(ulong directory, ReadWriteIn m, Span<byte> destination)
     {
         // The visitor only collects (layouts may hold locks while calling it); attributes are fetched
         // after, and each entry's size is fixed up front, so exactly what was collected fits.
@@ -475,9 +475,9 @@ public sealed class FuseDispatcher
             {
                 try
                 {
-                    var attributes = _bridge.GetAttributes(Bridge.Nodes.ToFuse(e.Node));
-                    _bridge.Acquire(attributes.Node);
-                    entry = EntryFor(attributes);
+                    // A lookup, not just attributes: the kernel will hold the node (and FORGET it), so the layout
+                    // must count it as referenced (IFileSystem), or an unlink frees an inode the kernel still uses.
+                    if (_bridge.Lookup(directory, e.Name) is { } attributes) entry = EntryFor(attributes);
                 }
                 catch (FsException ex)
                 {

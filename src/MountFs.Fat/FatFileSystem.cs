@@ -671,7 +671,7 @@ public sealed class FatFileSystem : IFileSystem
     public int Read(ulong node, ulong handle, long offset, Span<byte> buffer)
     {
         // The clusters are looked up under the lock; the device reads happen outside it (straight into the caller's
-        // buffer), so the kernel's parallel readahead requests reach the disk together rather than one by one.
+        // buffer), so a read waiting on a cold disk holds up neither other reads nor metadata operations.
         Span<Extent> extents = stackalloc Extent[MaxReadExtents];
         int count, length;
         lock (_lock)

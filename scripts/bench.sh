@@ -122,17 +122,29 @@ record() { # GROUP SUBJECT FIGURE VALUE UNIT [NOTE]
 # The tool is built once (scripts/mountfs rebuilds when sources changed) and run from a private
 # copy, so that a rebuild started by someone else during the run cannot change what is measured.
 build_tool() {
-    if [[ -n "${MOUNTFS_BENCH_TOOL:-}" ]]; then
-        # A prebuilt tool folder (holding mountfs.dll), for repeated runs while sources change.
-        cp -a "$MOUNTFS_BENCH_TOOL" "$work/tool" || die "cannot copy $MOUNTFS_BENCH_TOOL"
-        mountfs=(dotnet "$work/tool/mountfs.dll")
-        tool_version="$("${mountfs[@]}" --version)"
-        return
+    local folder="${MOUNTFS_BENCH_TOOL:-}"
+    if [[ -z "$folder" ]]; then
+        # The native (ahead-of-time compiled) tool is what scripts/setup.sh installs, so it is what users
+        # run; --ensure-native republishes it only when a source is newer. MOUNTFS_BENCH_JIT=1 measures the
+        # JIT build instead.
+        if [[ "${MOUNTFS_BENCH_JIT:-0}" != 1 ]]; then
+            log "publishing the native mountfs through scripts/mountfs --ensure-native"
+            folder="$("$repo/scripts/mountfs" --ensure-native)" || die "cannot publish the native mountfs"
+        else
+            log "building mountfs (Release, JIT) through scripts/mountfs"
+            "$repo/scripts/mountfs" --version >/dev/null || die "cannot build mountfs"
+            folder="$repo/artifacts/mountfs"
+        fi
     fi
-    log "building mountfs (Release) through scripts/mountfs"
-    "$repo/scripts/mountfs" --version >/dev/null || die "cannot build mountfs"
-    cp -a "$repo/artifacts/mountfs" "$work/tool"
-    mountfs=(dotnet "$work/tool/mountfs.dll")
+    # A copy of the whole folder (the native tool needs libMono.Unix.so beside it).
+    cp -a "$folder" "$work/tool" || die "cannot copy $folder"
+    if [[ -f "$work/tool/mountfs.dll" ]]; then
+        mountfs=(dotnet "$work/tool/mountfs.dll")
+        tool_build=JIT
+    else
+        mountfs=("$work/tool/mountfs")
+        tool_build=native
+    fi
     tool_version="$("${mountfs[@]}" --version)"
 }
 
@@ -476,7 +488,7 @@ machine_facts() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, kernel $(uname -r)"
     echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- mountfs $tool_version ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo no git)), .NET $(dotnet --version)${ours_options:+, mount options: $ours_options}"
+    echo "- mountfs $tool_version, $tool_build build ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo no git)), .NET $(dotnet --version)${ours_options:+, mount options: $ours_options}"
     echo "- peers: $(fio --version), $(fuse2fs -V 2>&1 | head -1 | tr -d '\n' || true), fusefat $(dpkg-query -W -f='${Version}' fusefat 2>/dev/null), mtools $(dpkg-query -W -f='${Version}' mtools 2>/dev/null)"
     echo "- mode: $( ((quick)) && echo "--quick (small sizes, not for comparison)" || echo full) — file ${file_mb} MiB, random I/O ${runtime}s, ${meta_files} files, tree of ${tree_files} files, image ${image_mb} MiB"
 }

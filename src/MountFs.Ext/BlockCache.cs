@@ -203,7 +203,22 @@ internal sealed class BlockCache
         finally { _recycle = false; }
     }
 
-    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase)
+    /// <summary>
+    /// Writes the dirty file data blocks (ascending, neighbours in one request) without a flush and leaves them clean;
+    /// like <see cref="WriteDirect"/> this only puts data ahead of the metadata that will point at it, and the next
+    /// write-back's data-phase flush covers it. Clean blocks beyond the capacity are then evicted.
+    /// </summary>
+    public void SpillData()
+    {
+        var dirty = _entries.Values.Where(e => e.Dirty && e.Kind == BlockKind.Data).ToList();
+        if (dirty.Count == 0) return;
+        WritePhase(dirty, k => k is BlockKind.Data, flush: false);
+        _recycle = true;
+        try { EvictIfNeeded(); }
+        finally { _recycle = false; }
+    }
+
+    private void WritePhase(List<Entry> dirty, Func<BlockKind, bool> inPhase, bool flush = true)
     {
         // Ascending block order lets runs coalesce into one device write.
         var list = dirty.Where(e => e.Dirty && inPhase(e.Kind)).OrderBy(e => e.Block).ToList();
@@ -232,7 +247,7 @@ internal sealed class BlockCache
             i = j;
         }
         // Also covers direct data writes made since the last flush: with phase (1) they precede all metadata.
-        FlushIfWritten();
+        if (flush) FlushIfWritten();
     }
 
     public bool Contains(uint block) => _entries.ContainsKey(block);

@@ -121,6 +121,31 @@ public class WritePathTests
         fs.Release(a.Node, h);
     }
 
+    [Fact]
+    public void Dirty_data_beyond_half_the_cache_is_written_without_flushing_and_fsync_still_orders_it()
+    {
+        var baseDev = new MemoryBlockDevice(8L << 20);
+        new Ext2Formatter().Format(baseDev, new FormatOptions { BlockSize = 1024 });
+        using var recorder = new CrashRecordingDevice(baseDev, leaveOpen: true);
+        using var fs = Ext2FileSystem.Mount(recorder, new MountOptions { CacheBytes = 256 << 10 }, TextWriter.Null);
+        var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        int mounted = recorder.OperationCount;
+        // 600 half-block writes, each filling a fresh block through the cache: far past half of its 256 blocks.
+        for (int i = 0; i < 600; i++) fs.Write(a.Node, h, i * 2048L, Pattern(512, i));
+        var during = recorder.Operations.Skip(mounted).ToList();
+        Assert.Contains(during, o => !o.IsFlush); // data went out on its own...
+        Assert.DoesNotContain(during, o => o.IsFlush); // ...with no flush: nothing but data had to be ordered
+        fs.Fsync(a.Node, h, dataOnly: false);
+        Assert.True(recorder.Operations[^1].IsFlush);
+        for (int i = 0; i < 600; i += 37)
+        {
+            var back = new byte[512];
+            Assert.Equal(512, fs.Read(a.Node, h, i * 2048L, back));
+            Assert.Equal(Pattern(512, i), back);
+        }
+        fs.Release(a.Node, h);
+    }
+
     [SkippableFact]
     public void Unlinked_referenced_files_forgotten_in_any_order_leave_an_empty_orphan_list()
     {

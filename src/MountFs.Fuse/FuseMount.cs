@@ -1,5 +1,6 @@
 using MountFs.Fuse.Mounting;
 using MountFs.Fuse.Protocol;
+using MountFs.Fuse.Uring;
 using MountFs.Vfs;
 
 namespace MountFs.Fuse;
@@ -19,6 +20,7 @@ public sealed class FuseMount : IDisposable
     private readonly FuseSession _session;
     private readonly bool _viaFusermount;
     private readonly int? _connectionId;
+    private FuseUringTransport? _uring;
 
     private FuseMount(string mountPoint, FuseSession session, Task completion, bool viaFusermount, int? connectionId, FuseDispatcher dispatcher)
     {
@@ -39,24 +41,50 @@ public sealed class FuseMount : IDisposable
 
     public int Threads => _session.Threads;
 
+    /// <summary>Whether requests are served through io_uring queues (mount option io_uring, granted by the kernel).</summary>
+    public bool UsesIoUring => _uring is not null;
+
+    /// <summary>Requests read from /dev/fuse so far (with io_uring: INIT, FORGET, INTERRUPT and any fallback).</summary>
+    public long DeviceRequests => _session.RequestsServed;
+
+    /// <summary>Requests answered through io_uring so far.</summary>
+    public long UringRequests => _uring?.RequestsServed ?? 0;
+
     /// <summary>Mounts <paramref name="fileSystem"/> on <paramref name="mountPoint"/> and returns once the kernel finished INIT.</summary>
     /// <exception cref="FuseMountException">Mount point missing, busy or not empty; /dev/fuse missing; mount refused.</exception>
     public static FuseMount Start(IFileSystem fileSystem, string mountPoint, FuseOptions options, Action<string>? log = null,
         bool ownsFileSystem = false)
     {
         string full = FuseMounter.CheckMountPoint(mountPoint, options.RequireEmptyMountPoint);
-        var dispatcher = new FuseDispatcher(fileSystem, options, log);
+        // The rings are set up before INIT so io_uring is only asked for when it can be served.
+        var uring = options.IoUring ? FuseUringTransport.TryCreate(options.IoUringDepth, log ?? (_ => { })) : null;
+        var dispatcher = new FuseDispatcher(fileSystem, options with { IoUring = uring is not null }, log);
         using var initialized = new ManualResetEventSlim();
         dispatcher.Initialized += initialized.Set;
         uint rootMode = fileSystem.GetAttributes(fileSystem.RootNode).Mode;
         bool viaFusermount = options.UseFusermount ?? !FuseMounter.IsRoot;
-        var device = FuseMounter.Mount(full, options, rootMode);
+        FuseDevice device;
+        try
+        {
+            device = FuseMounter.Mount(full, options, rootMode);
+        }
+        catch
+        {
+            uring?.Dispose();
+            throw;
+        }
         var entry = MountTable.Find(full);
         int? connection = entry is { Major: 0 } ? entry.Minor : null;
         var session = new FuseSession(device, dispatcher, options.Threads, log, options.CloneDevicePerWorker);
-        var completion = session.Completion.ContinueWith(_ =>
+        var served = uring is null ? session.Completion : Task.WhenAll(session.Completion, uring.Completion);
+        var completion = served.ContinueWith(_ =>
         {
-            if (options.LogRequestCounts) log?.Invoke($"fuse: requests: {dispatcher.Counters.Describe()}");
+            if (options.LogRequestCounts)
+            {
+                log?.Invoke($"fuse: requests: {dispatcher.Counters.Describe()}");
+                if (uring is not null)
+                    log?.Invoke($"fuse: transports: /dev/fuse {session.RequestsServed}, io_uring {uring.RequestsServed}");
+            }
             device.Dispose();
             if (ownsFileSystem) fileSystem.Dispose();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -65,8 +93,22 @@ public sealed class FuseMount : IDisposable
         int which = WaitHandle.WaitAny([initialized.WaitHandle, ((IAsyncResult)session.Completion).AsyncWaitHandle], InitTimeout);
         if (which != 0)
         {
+            uring?.Dispose();
             mount.Dispose();
             throw new FuseMountException($"{mountPoint}: the kernel did not complete FUSE INIT");
+        }
+        if (uring is not null)
+        {
+            if (dispatcher.Negotiated is { } n && (n.Flags & InitFlags.OverIoUring) != 0)
+            {
+                uring.Start(device, dispatcher);
+                mount._uring = uring;
+            }
+            else
+            {
+                log?.Invoke("fuse: io_uring: the kernel did not offer FUSE_OVER_IO_URING at INIT; serving through /dev/fuse");
+                uring.Dispose();
+            }
         }
         if (options.WritebackCache && options.LiftDirtyLimit && FuseMounter.IsRoot && entry is not null
             && DirtyLimit.Lift(entry.Major, entry.Minor) is { } refused)

@@ -49,6 +49,13 @@ public sealed record FuseOptions
 
     public bool ReadOnly { get; init; }
 
+    /// <summary>Serve requests through FUSE-over-io_uring queues where the kernel has it (mount option io_uring);
+    /// falls back to /dev/fuse with a log line otherwise. As root it sets the fuse module's enable_uring.</summary>
+    public bool IoUring { get; init; }
+
+    /// <summary>Ring entries (requests in flight) per io_uring queue; each holds a max_write payload buffer.</summary>
+    public int IoUringDepth { get; init; } = 8;
+
     /// <summary>Log how many requests of each opcode arrived when the mount ends (mount option request_stats).</summary>
     public bool LogRequestCounts { get; init; }
 

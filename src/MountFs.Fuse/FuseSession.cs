@@ -49,6 +49,11 @@ public sealed class FuseSession
 
     public int Threads { get; }
 
+    /// <summary>Requests read from /dev/fuse so far.</summary>
+    public long RequestsServed => Volatile.Read(ref _served);
+
+    private long _served;
+
     /// <summary>Completes when every worker has stopped.</summary>
     public Task Completion => _completion.Task;
 
@@ -107,6 +112,7 @@ public sealed class FuseSession
                         return;
                     }
                     if (n == 0) return;
+                    Interlocked.Increment(ref _served);
                     if (_dispatcher.MayWait(request.AsSpan(0, (int)n)))
                     {
                         _readerRole.Release();

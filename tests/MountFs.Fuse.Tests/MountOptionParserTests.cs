@@ -34,6 +34,17 @@ public sealed class MountOptionParserTests
         Assert.True(MountOptionParser.Parse(["no_writeback_cache", "writeback_cache"]).Fuse.WritebackCache);
     }
 
+    [Fact]
+    public void IoUringIsOptIn()
+    {
+        Assert.False(MountOptionParser.Parse([]).Fuse.IoUring);
+        Assert.True(MountOptionParser.Parse(["io_uring"]).Fuse.IoUring);
+        var deep = MountOptionParser.Parse(["io_uring_depth=16"]).Fuse;
+        Assert.True(deep.IoUring);
+        Assert.Equal(16, deep.IoUringDepth);
+        Assert.Throws<ToolException>(() => MountOptionParser.Parse(["io_uring_depth=0"]));
+    }
+
     [Theory]
     [InlineData("frobnicate")]
     [InlineData("threads=0")]

@@ -365,7 +365,8 @@ public sealed class FuseDispatcher
             return Error(reply, unique, (Errno)71); // EPROTO
         }
         uint minor = Math.Min(init.Minor, OurMinor);
-        var wanted = Wanted | (_options.WritebackCache ? InitFlags.WritebackCache : InitFlags.None);
+        var wanted = Wanted | (_options.WritebackCache ? InitFlags.WritebackCache : InitFlags.None)
+                     | (_options.IoUring ? InitFlags.OverIoUring : InitFlags.None);
         var granted = init.Flags & wanted;
         int pages = (MaxWrite + 4095) / 4096;
         var result = new InitOut(

@@ -38,6 +38,8 @@ public enum InitFlags : ulong
     InitReserved = 1UL << 31,
     SecurityCtx = 1UL << 32,
     HasInodeDax = 1UL << 33,
+    /// <summary>FUSE_OVER_IO_URING (7.42): requests may come through io_uring queues (see Uring/FuseUringTransport).</summary>
+    OverIoUring = 1UL << 41,
 }
 
 /// <summary>fuse_open_out.open_flags (FOPEN_*).</summary>

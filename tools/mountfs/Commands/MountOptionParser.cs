@@ -48,6 +48,8 @@ public static class MountOptionParser
                 case "clone_fd": fuse = fuse with { CloneDevicePerWorker = true }; break;
                 case "no_dir_cache": fuse = fuse with { CacheDirectories = false }; break;
                 case "request_stats": fuse = fuse with { LogRequestCounts = true }; break;
+                case "io_uring": fuse = fuse with { IoUring = true }; break;
+                case "io_uring_depth": fuse = fuse with { IoUring = true, IoUringDepth = (int)Number(key, value, 1, 256) }; break;
                 case "strict_dirty_limit": fuse = fuse with { LiftDirtyLimit = false }; break;
                 case "nonempty": fuse = fuse with { RequireEmptyMountPoint = false }; break;
                 case "noexec": fuse = fuse with { NoExec = true }; break;

@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using MountFs.Fuse.Interop;
+using MountFs.Fuse.Protocol;
+
+namespace MountFs.Fuse.Uring;
+
+/// <summary>
+/// One FUSE io_uring queue (the kernel keeps one per possible CPU and routes a request to the queue of the
+/// CPU its caller runs on): a thread with its own ring that registers the queue's entries, then for every
+/// completion serves the request it carries and commits the reply while fetching the next request, in one
+/// io_uring_enter.
+/// </summary>
+internal sealed unsafe class FuseUringQueue
+{
+    private const int MaxRegisterAttempts = 2000;
+    private readonly IoUring _ring;
+    private readonly int _queueId;
+    private readonly Action<string> _log;
+    private FuseUringEntry[] _entries = [];
+    private int _deviceFd;
+    private FuseDispatcher? _dispatcher;
+    private long _served;
+
+    public FuseUringQueue(int queueId, int depth, Action<string> log)
+    {
+        _queueId = queueId;
+        _log = log;
+        Depth = depth;
+        _ring = new IoUring((uint)depth);
+    }
+
+    public int Depth { get; }
+
+    public long RequestsServed => Volatile.Read(ref _served);
+
+    /// <summary>Set when the kernel refused a REGISTER for good (it then serves the mount over /dev/fuse).</summary>
+    public string? RegistrationError { get; private set; }
+
+    public Thread Start(int deviceFd, FuseDispatcher dispatcher, int payloadCapacity, Action onStopped)
+    {
+        _deviceFd = deviceFd;
+        _dispatcher = dispatcher;
+        _entries = new FuseUringEntry[Depth];
+        for (int i = 0; i < Depth; i++) _entries[i] = new FuseUringEntry(i, payloadCapacity);
+        var thread = new Thread(() =>
+        {
+            try { Run(); }
+            catch (Exception e) { _log($"fuse: io_uring queue {_queueId} stopped: {e}"); }
+            finally
+            {
+                _ring.Dispose();
+                onStopped();
+            }
+        }) { IsBackground = true, Name = $"fuse-uring-{_queueId}" };
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>Releases the ring of a queue that was never started.</summary>
+    public void DisposeUnstarted() => _ring.Dispose();
+
+    private void Run()
+    {
+        PinToCpu();
+        foreach (var entry in _entries) QueueRegister(entry);
+        int live = _entries.Length;
+        while (live > 0)
+        {
+            int r = _ring.SubmitAndWait(1);
+            if (r == -LibC.EINTR) continue;
+            if (r < 0)
+            {
+                _log($"fuse: io_uring queue {_queueId}: io_uring_enter failed: {LibC.Describe(-r)}");
+                return;
+            }
+            while (_ring.TryTakeCompletion(out ulong userData, out int result))
+            {
+                var entry = _entries[(int)userData];
+                if (result == 0)
+                {
+                    entry.Registered = true;
+                    ulong commitId = Serve(entry);
+                    QueueCommit(entry, commitId);
+                    continue;
+                }
+                // EAGAIN: INIT's reply is not processed yet (we start as soon as we answered it).
+                if (result == -LibC.EAGAIN && !entry.Registered && ++entry.RegisterAttempts < MaxRegisterAttempts)
+                {
+                    Thread.Sleep(1);
+                    QueueRegister(entry);
+                    continue;
+                }
+                live--;
+                if (result is -ENOTCONN or -LibC.ECONNABORTED or -LibC.ENODEV) continue;
+                string message = LibC.Describe(-result);
+                if (!entry.Registered) RegistrationError ??= message;
+                _log($"fuse: io_uring queue {_queueId} entry {entry.Index}: {(entry.Registered ? "commit" : "register")} failed: {message}");
+            }
+        }
+    }
+
+    private const int ENOTCONN = 107;
+
+    private void PinToCpu()
+    {
+        if (_queueId >= 64) return;
+        ulong mask = 1UL << _queueId;
+        // Best effort: the requests of this queue come from callers on that CPU; a refusal only costs locality.
+        UringCalls.SchedSetAffinity(0, sizeof(ulong), &mask);
+    }
+
+    private void QueueRegister(FuseUringEntry entry)
+    {
+        var sqe = Command(entry, FuseUringLayout.CmdRegister);
+        BinaryPrimitives.WriteUInt64LittleEndian(sqe[16..], (ulong)entry.Iov);
+        BinaryPrimitives.WriteUInt32LittleEndian(sqe[24..], FuseUringLayout.IovSegments);
+    }
+
+    private void QueueCommit(FuseUringEntry entry, ulong commitId)
+    {
+        var sqe = Command(entry, FuseUringLayout.CmdCommitAndFetch);
+        BinaryPrimitives.WriteUInt64LittleEndian(sqe[(IoUring.SqeCommandOffset + FuseUringLayout.CmdCommitId)..], commitId);
+    }
+
+    /// <summary>An IORING_OP_URING_CMD on /dev/fuse for <paramref name="entry"/> (user_data = its index).</summary>
+    private Span<byte> Command(FuseUringEntry entry, uint op)
+    {
+        const byte OpUringCmd = 46;
+        var sqe = _ring.NextSqe();
+        sqe[0] = OpUringCmd;
+        BinaryPrimitives.WriteInt32LittleEndian(sqe[4..], _deviceFd);
+        BinaryPrimitives.WriteUInt32LittleEndian(sqe[8..], op);
+        BinaryPrimitives.WriteUInt64LittleEndian(sqe[32..], (ulong)entry.Index);
+        BinaryPrimitives.WriteUInt16LittleEndian(sqe[(IoUring.SqeCommandOffset + FuseUringLayout.CmdQueueId)..], (ushort)_queueId);
+        return sqe;
+    }
+
+    /// <summary>Runs the entry's request through the dispatcher and leaves the reply in the entry; returns the commit id.</summary>
+    private ulong Serve(FuseUringEntry entry)
+    {
+        byte* h = entry.Headers;
+        var headers = new Span<byte>(h, FuseUringLayout.HeaderSize);
+        ulong commitId = BinaryPrimitives.ReadUInt64LittleEndian(headers[FuseUringLayout.CommitId..]);
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(headers);
+        uint payloadSize = BinaryPrimitives.ReadUInt32LittleEndian(headers[FuseUringLayout.PayloadSize..]);
+        // The kernel splits a request into in_header, its first argument (op_in) and the rest (payload);
+        // the first argument's size is what the total length leaves over.
+        long opInSize = (long)length - FuseInHeader.Size - payloadSize;
+        Interlocked.Increment(ref _served);
+        if (length < FuseInHeader.Size || opInSize < 0 || opInSize > FuseUringLayout.OpInSize || payloadSize > entry.PayloadCapacity)
+        {
+            _log($"fuse: io_uring queue {_queueId}: malformed request (len {length}, payload {payloadSize})");
+            return Reply(entry, commitId, WriteError(headers, commitId, 22 /* EINVAL */), fromPayload: false);
+        }
+        int opIn = (int)opInSize;
+        var dispatcher = _dispatcher!;
+        if (payloadSize == 0)
+        {
+            // Everything is in the header area: assemble it in the gap and let the reply land in place,
+            // its out header just before the payload buffer (a READ's data is then never copied).
+            var request = entry.Buffer.AsSpan(FuseUringEntry.GapOffset, (int)length);
+            headers[..FuseInHeader.Size].CopyTo(request);
+            headers.Slice(FuseUringLayout.OpIn, opIn).CopyTo(request[FuseInHeader.Size..]);
+            var reply = entry.Buffer.AsMemory(FuseUringEntry.PayloadOffset - FuseOutHeader.Size, FuseOutHeader.Size + entry.PayloadCapacity);
+            int n = dispatcher.Process(request, reply);
+            if (n < FuseOutHeader.Size) return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+            reply.Span[..FuseOutHeader.Size].CopyTo(headers);
+            return Reply(entry, commitId, n, fromPayload: true);
+        }
+        else
+        {
+            int start = FuseUringEntry.PayloadOffset - opIn - FuseInHeader.Size;
+            var request = entry.Buffer.AsSpan(start, (int)length);
+            headers[..FuseInHeader.Size].CopyTo(request);
+            headers.Slice(FuseUringLayout.OpIn, opIn).CopyTo(request[FuseInHeader.Size..]);
+            int n = dispatcher.Process(request, entry.Reply);
+            if (n < FuseOutHeader.Size || n - FuseOutHeader.Size > entry.PayloadCapacity)
+                return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+            entry.Reply.AsSpan(0, FuseOutHeader.Size).CopyTo(headers);
+            entry.Reply.AsSpan(FuseOutHeader.Size, n - FuseOutHeader.Size).CopyTo(entry.Buffer.AsSpan(FuseUringEntry.PayloadOffset));
+            return Reply(entry, commitId, n, fromPayload: true);
+        }
+    }
+
+    private static ulong Reply(FuseUringEntry entry, ulong commitId, int length, bool fromPayload)
+    {
+        var headers = new Span<byte>(entry.Headers, FuseUringLayout.HeaderSize);
+        uint payload = fromPayload ? (uint)(length - FuseOutHeader.Size) : 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(headers[FuseUringLayout.PayloadSize..], payload);
+        return commitId;
+    }
+
+    private static int WriteError(Span<byte> headers, ulong unique, int errno)
+    {
+        new FuseOutHeader(FuseOutHeader.Size, -errno, unique).WriteTo(headers);
+        return FuseOutHeader.Size;
+    }
+}

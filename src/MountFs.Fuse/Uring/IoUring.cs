@@ -17,6 +17,8 @@ internal sealed unsafe class IoUring : IDisposable
     public const int SqeCommandOffset = 48;
     public const int CommandSize = SqeSize - SqeCommandOffset;
     private const uint SetupSqe128 = 1 << 10;
+    private const uint SetupSingleIssuer = 1 << 12;
+    private const uint SetupDeferTaskRun = 1 << 13;
     private const uint EnterGetEvents = 1;
     private const long OffSqRing = 0, OffCqRing = 0x8000000, OffSqes = 0x10000000;
 
@@ -29,11 +31,14 @@ internal sealed unsafe class IoUring : IDisposable
     private uint _pending, _unsubmitted;
 
     /// <exception cref="IOException">io_uring_setup or the ring mappings were refused (errno in the message).</exception>
-    public IoUring(uint entries)
+    public IoUring(uint entries, bool deferTaskRun = false)
     {
         byte* p = stackalloc byte[120];
         new Span<byte>(p, 120).Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(p + 8, 4), SetupSqe128);
+        // DEFER_TASKRUN (needs SINGLE_ISSUER): completions are run only when the owning thread waits in
+        // io_uring_enter, instead of interrupting it with task work while it serves a request.
+        uint flags = SetupSqe128 | (deferTaskRun ? SetupSingleIssuer | SetupDeferTaskRun : 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(p + 8, 4), flags);
         long fd = UringCalls.Syscall2(UringCalls.SysIoUringSetup, entries, p);
         if (fd < 0) throw Fail("io_uring_setup");
         _fd = (int)fd;

@@ -92,8 +92,7 @@ internal sealed unsafe class FuseUringQueue
                 if (result == 0)
                 {
                     entry.Registered = true;
-                    ulong commitId = Serve(entry);
-                    QueueCommit(entry, commitId);
+                    QueueCommit(entry, ServeOrFail(entry));
                     continue;
                 }
                 // EAGAIN: INIT's reply is not processed yet (we start as soon as we answered it).
@@ -148,6 +147,23 @@ internal sealed unsafe class FuseUringQueue
         BinaryPrimitives.WriteUInt64LittleEndian(sqe[32..], (ulong)entry.Index);
         BinaryPrimitives.WriteUInt16LittleEndian(sqe[(IoUring.SqeCommandOffset + FuseUringLayout.CmdQueueId)..], (ushort)_queueId);
         return sqe;
+    }
+
+    /// <summary>A queue thread must never die with the ring ready: the kernel would keep routing this CPU's
+    /// requests to entries nobody serves. A bug outside the dispatcher's own error handling answers EIO.</summary>
+    private ulong ServeOrFail(FuseUringEntry entry)
+    {
+        try
+        {
+            return Serve(entry);
+        }
+        catch (Exception e)
+        {
+            _log($"fuse: io_uring queue {_queueId}: request failed: {e.GetType().Name}: {e.Message}");
+            var headers = new Span<byte>(entry.Headers, FuseUringLayout.HeaderSize);
+            ulong commitId = BinaryPrimitives.ReadUInt64LittleEndian(headers[FuseUringLayout.CommitId..]);
+            return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+        }
     }
 
     /// <summary>Runs the entry's request through the dispatcher and leaves the reply in the entry; returns the commit id.</summary>

@@ -44,6 +44,10 @@ public sealed record FuseOptions
     /// mount option strict_dirty_limit keeps the kernel default.</summary>
     public bool LiftDirtyLimit { get; init; } = true;
 
+    /// <summary>As root, the kernel's read-ahead window for this mount in KiB (see <see cref="Mounting.ReadAheadWindow"/>);
+    /// 0 keeps the kernel's default. Mount option read_ahead_kb=N.</summary>
+    public int ReadAheadKb { get; init; } = 1024;
+
     /// <summary>Largest WRITE asked for; the kernel may grant less (max_pages_limit).</summary>
     public int MaxWrite { get; init; } = 1 << 20;
 

@@ -51,6 +51,7 @@ public static class MountOptionParser
                 case "io_uring": fuse = fuse with { IoUring = true }; break;
                 case "io_uring_depth": fuse = fuse with { IoUring = true, IoUringDepth = (int)Number(key, value, 1, 256) }; break;
                 case "strict_dirty_limit": fuse = fuse with { LiftDirtyLimit = false }; break;
+                case "read_ahead_kb": fuse = fuse with { ReadAheadKb = (int)Number(key, value, 0, 1 << 20) }; break;
                 case "nonempty": fuse = fuse with { RequireEmptyMountPoint = false }; break;
                 case "noexec": fuse = fuse with { NoExec = true }; break;
                 case "noatime": fuse = fuse with { NoAtime = true }; break;

@@ -299,23 +299,27 @@ public sealed class RenameAndXattrTests
 /// <summary>One request stuck on a slow device must not stall the rest of the mount.</summary>
 public sealed class SlowRequestTests
 {
-    [SkippableFact]
-    public void MetadataIsAnsweredWhileAReadIsStuck()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MetadataIsAnsweredWhileAReadIsStuck(bool ioUring)
     {
         var layout = new RecordingFileSystem(new MountFs.Memory.MemoryFileSystem());
-        using var m = TestMount.Start(layout);
+        using var m = TestMount.Start(layout, new FuseOptions { IoUring = ioUring });
+        Skip.If(ioUring && !m.Mount.UsesIoUring, "this kernel or process cannot serve FUSE over io_uring: " + string.Join(" | ", m.Log));
         File.WriteAllText(m["slow"], "data");
         using var gate = new ManualResetEventSlim(false);
         layout.ReadGate = gate;
         try
         {
-            // O_DIRECT so the kernel's page cache cannot answer the read itself.
-            var stuck = Task.Run(() => ChildProcess.Sh($"dd if='{m["slow"]}' of=/dev/null iflag=direct bs=4096 count=1 2>&1"));
+            // O_DIRECT so the kernel's page cache cannot answer the read itself. Both processes run on CPU 0,
+            // so under io_uring their requests reach the same queue (the kernel picks it by the caller's CPU).
+            var stuck = Task.Run(() => ChildProcess.Sh($"taskset -c 0 dd if='{m["slow"]}' of=/dev/null iflag=direct bs=4096 count=1 2>&1"));
             Assert.True(layout.ReadWaiting.Wait(TimeSpan.FromSeconds(20)), "the read never reached the layout");
 
             var metadata = Task.Run(() =>
             {
-                Directory.CreateDirectory(m["made-meanwhile"]);
+                ChildProcess.Sh($"taskset -c 0 mkdir '{m["made-meanwhile"]}'");
                 return Directory.GetFileSystemEntries(m.Root).Length;
             });
             Assert.True(metadata.Wait(TimeSpan.FromSeconds(10)), "mkdir and listing stalled behind the stuck read");

@@ -125,9 +125,9 @@ public sealed class IoUringTransportTests
     }
 
     [SkippableFact]
-    public void WithoutTheOptionNothingGoesThroughIoUring()
+    public void TurnedOffNothingGoesThroughIoUring()
     {
-        using var m = TestMount.Start();
+        using var m = TestMount.Start(options: new FuseOptions { IoUring = false });
         File.WriteAllText(m["a"], "x");
         Assert.Equal("x", File.ReadAllText(m["a"]));
         Assert.False(m.Mount.UsesIoUring);

@@ -35,10 +35,11 @@ public sealed class MountOptionParserTests
     }
 
     [Fact]
-    public void IoUringIsOptIn()
+    public void IoUringIsOnUnlessTurnedOff()
     {
-        Assert.False(MountOptionParser.Parse([]).Fuse.IoUring);
-        Assert.True(MountOptionParser.Parse(["io_uring"]).Fuse.IoUring);
+        Assert.True(MountOptionParser.Parse([]).Fuse.IoUring);
+        Assert.False(MountOptionParser.Parse(["no_io_uring"]).Fuse.IoUring);
+        Assert.True(MountOptionParser.Parse(["no_io_uring", "io_uring"]).Fuse.IoUring);
         var deep = MountOptionParser.Parse(["io_uring_depth=16"]).Fuse;
         Assert.True(deep.IoUring);
         Assert.Equal(16, deep.IoUringDepth);

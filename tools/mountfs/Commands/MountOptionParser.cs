@@ -49,6 +49,7 @@ public static class MountOptionParser
                 case "no_dir_cache": fuse = fuse with { CacheDirectories = false }; break;
                 case "request_stats": fuse = fuse with { LogRequestCounts = true }; break;
                 case "io_uring": fuse = fuse with { IoUring = true }; break;
+                case "no_io_uring": fuse = fuse with { IoUring = false }; break;
                 case "io_uring_depth": fuse = fuse with { IoUring = true, IoUringDepth = (int)Number(key, value, 1, 256) }; break;
                 case "strict_dirty_limit": fuse = fuse with { LiftDirtyLimit = false }; break;
                 case "read_ahead_kb": fuse = fuse with { ReadAheadKb = (int)Number(key, value, 0, 1 << 20) }; break;

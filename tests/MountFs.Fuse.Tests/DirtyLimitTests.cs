@@ -7,22 +7,12 @@ public sealed class DirtyLimitTests
     [Fact]
     public void LiftWritesRatioAndStrictLimitOfTheNamedBdi()
     {
-        string root = Path.Combine(Path.GetTempPath(), "bdi-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(Path.Combine(root, "0:57"));
-        try
-        {
-            File.WriteAllText(Path.Combine(root, "0:57", "max_ratio"), "1\n");
-            File.WriteAllText(Path.Combine(root, "0:57", "strict_limit"), "1\n");
-            Assert.Null(DirtyLimit.Lift(0, 57, root));
-            Assert.Equal("100", File.ReadAllText(Path.Combine(root, "0:57", "max_ratio")).Trim());
-            Assert.Equal("0", File.ReadAllText(Path.Combine(root, "0:57", "strict_limit")).Trim());
-            // A bdi that does not exist is reported, not thrown.
-            Assert.Contains("0:58", DirtyLimit.Lift(0, 58, root));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        using var bdi = new FakeBdi(0, 57, ("max_ratio", "1"), ("strict_limit", "1"));
+        Assert.Null(DirtyLimit.Lift(0, 57, bdi.Root));
+        Assert.Equal("100", bdi.Read("max_ratio"));
+        Assert.Equal("0", bdi.Read("strict_limit"));
+        // A bdi that does not exist is reported, not thrown.
+        Assert.Contains("0:58", DirtyLimit.Lift(0, 58, bdi.Root));
     }
 
     private static string Bdi(string mountPoint, string file)

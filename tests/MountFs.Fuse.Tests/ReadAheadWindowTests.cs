@@ -7,19 +7,10 @@ public sealed class ReadAheadWindowTests
     [Fact]
     public void SetWritesTheWindowOfTheNamedBdiAndReportsAMissingOne()
     {
-        string root = Path.Combine(Path.GetTempPath(), "bdi-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(Path.Combine(root, "0:61"));
-        try
-        {
-            File.WriteAllText(Path.Combine(root, "0:61", "read_ahead_kb"), "128\n");
-            Assert.Null(ReadAheadWindow.Set(0, 61, 2048, root));
-            Assert.Equal("2048", File.ReadAllText(Path.Combine(root, "0:61", "read_ahead_kb")).Trim());
-            Assert.Contains("0:62", ReadAheadWindow.Set(0, 62, 1024, root));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        using var bdi = new FakeBdi(0, 61, ("read_ahead_kb", "128"));
+        Assert.Null(ReadAheadWindow.Set(0, 61, 2048, bdi.Root));
+        Assert.Equal("2048", bdi.Read("read_ahead_kb"));
+        Assert.Contains("0:62", ReadAheadWindow.Set(0, 62, 1024, bdi.Root));
     }
 
     private static string Window(string mountPoint)

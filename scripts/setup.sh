@@ -25,6 +25,11 @@ fi
 as_root modprobe fuse 2>/dev/null || true
 as_root modprobe loop 2>/dev/null || true
 [[ -e /dev/fuse ]] || echo "setup: note: /dev/fuse is absent; FUSE tests will be skipped"
+# Users mount through fusermount3, which opens /dev/fuse as themselves: distributions make it 0666 (the
+# fuse3 udev rule); machines without udev leave the kernel's 0600, so set what the rule would.
+if [[ -c /dev/fuse && "$(stat -c %a /dev/fuse)" != 666 ]]; then
+    as_root chmod 0666 /dev/fuse && echo "setup: /dev/fuse made 0666, as fuse3's udev rule does, for mounts by users"
+fi
 
 echo "setup: restoring and building"
 dotnet restore MountFs.sln -v q

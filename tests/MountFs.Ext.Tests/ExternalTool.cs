@@ -49,6 +49,13 @@ internal static class ExternalTool
         var r = Run("e2fsck", "-fn", image);
         return (r.Exit, r.Out + r.Err);
     }
+
+    /// <summary>Fails the test with e2fsck's report unless `e2fsck -fn` finds nothing.</summary>
+    public static void AssertFsckClean(string image)
+    {
+        var (exit, output) = Fsck(image);
+        Xunit.Assert.True(exit == 0, output);
+    }
 }
 
 /// <summary>A per-test scratch folder under /tmp, removed on dispose.</summary>

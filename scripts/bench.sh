@@ -297,9 +297,9 @@ untar_workload() { # GROUP SUBJECT DIR
     record "$group" "$subject" untar "$(calc "$count / $elapsed")" entries/s "$note"
 }
 
-# A short pass over every code path before measuring, so that our JIT-compiled server is timed in
-# its steady state rather than while compiling (native peers have nothing to warm: the slow FUSE
-# peers would only spend minutes on it).
+# A short pass over every code path before measuring, so that a JIT build of our server
+# (MOUNTFS_BENCH_JIT=1) is timed in its steady state rather than while compiling; the native build
+# only fills its first buffers here. The peers are native and the slow FUSE ones would spend minutes.
 warm_up() { # DIR
     local dir="$1"
     mkdir "$dir/warm" || return 1

@@ -686,9 +686,9 @@ public sealed class FatFileSystem : IFileSystem
             count = MapExtents(Chain(n), offset, length, extents);
             if (count < 0)
             {
-                // Too fragmented to list: read under the lock, run by run.
-                ReadRuns(Chain(n), offset, buffer[..length]);
-                return length;
+                // Too fragmented for the stack: room for one extent per cluster the range touches.
+                extents = new Extent[length / _vol.ClusterBytes + 2];
+                count = MapExtents(Chain(n), offset, length, extents);
             }
             _readers.EnterReadLock();
         }
@@ -723,21 +723,6 @@ public sealed class FatFileSystem : IFileSystem
             done += (int)(to - from);
         }
         return count;
-    }
-
-    private void ReadRuns(List<uint> chain, long offset, Span<byte> buffer)
-    {
-        int cs = _vol.ClusterBytes;
-        int firstIndex = (int)(offset / cs), lastIndex = (int)((offset + buffer.Length - 1) / cs);
-        int done = 0;
-        foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
-        {
-            long runStart = (long)index * cs;
-            long from = Math.Max(offset + done, runStart);
-            long to = Math.Min(offset + buffer.Length, runStart + (long)count * cs);
-            _vol.ReadBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), buffer.Slice(done, (int)(to - from)));
-            done += (int)(to - from);
-        }
     }
 
     /// <summary>Waits (holding the lock, so no new read can start) until no device read runs outside the lock:

@@ -32,6 +32,32 @@ public class IoPathTests
     private static FatFileSystem Mount(IBlockDevice dev) => new(dev, new MountOptions(), TextWriter.Null);
 
     [Fact]
+    public void Read_OfAFileInMoreRunsThanTheStackHolds_ReadsEveryRunInOneCall()
+    {
+        var counting = new CountingDevice(Formatted());
+        var rng = new Random(9);
+        using var fs = Mount(counting);
+        var (a, ha) = fs.Create(fs.RootNode, "a.bin", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        var (b, hb) = fs.Create(fs.RootNode, "b.bin", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        // Two files grown in turns: each 64 KiB piece of a.bin is a run of its own, 40 runs in all.
+        const int pieces = 40, piece = 64 << 10;
+        var expected = new byte[pieces * piece];
+        rng.NextBytes(expected);
+        for (int i = 0; i < pieces; i++)
+        {
+            fs.Write(a.Node, ha, (long)i * piece, expected.AsSpan(i * piece, piece));
+            fs.Write(b.Node, hb, (long)i * piece, expected.AsSpan(i * piece, piece));
+        }
+        var buffer = new byte[expected.Length];
+        int before = counting.Reads;
+        Assert.Equal(expected.Length, fs.Read(a.Node, ha, 0, buffer));
+        Assert.True(counting.Reads - before >= pieces, $"{counting.Reads - before} device reads: the file is not fragmented");
+        Assert.Equal(expected, buffer);
+        fs.Release(a.Node, ha);
+        fs.Release(b.Node, hb);
+    }
+
+    [Fact]
     public void Appends_ReadNothingBack_AndLeaveZerosPastTheEnd()
     {
         var mem = Formatted();

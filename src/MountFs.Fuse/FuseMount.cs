@@ -111,10 +111,10 @@ public sealed class FuseMount : IDisposable
             }
         }
         if (options.WritebackCache && options.LiftDirtyLimit && FuseMounter.IsRoot && entry is not null
-            && DirtyLimit.Lift(entry.Major, entry.Minor) is { } refused)
+            && BdiSettings.LiftDirtyLimit(entry.Major, entry.Minor) is { } refused)
             log?.Invoke($"fuse: keeping the kernel's dirty-page limit: {refused}");
         if (options.ReadAheadKb > 0 && FuseMounter.IsRoot && entry is not null
-            && ReadAheadWindow.Set(entry.Major, entry.Minor, options.ReadAheadKb) is { } notSet)
+            && BdiSettings.SetReadAhead(entry.Major, entry.Minor, options.ReadAheadKb) is { } notSet)
             log?.Invoke($"fuse: keeping the kernel's read-ahead window: {notSet}");
         return mount;
     }

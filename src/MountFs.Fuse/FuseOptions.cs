@@ -40,11 +40,11 @@ public sealed record FuseOptions
     public bool WritebackCache { get; init; } = true;
 
     /// <summary>As root, lift the kernel's 1 % strict dirty-page cap on this mount's bdi once it is live, so
-    /// writers are not throttled to the server's write-back speed (see <see cref="Mounting.DirtyLimit"/>);
+    /// writers are not throttled to the server's write-back speed (see <see cref="Mounting.BdiSettings.LiftDirtyLimit"/>);
     /// mount option strict_dirty_limit keeps the kernel default.</summary>
     public bool LiftDirtyLimit { get; init; } = true;
 
-    /// <summary>As root, the kernel's read-ahead window for this mount in KiB (see <see cref="Mounting.ReadAheadWindow"/>);
+    /// <summary>As root, the kernel's read-ahead window for this mount in KiB (see <see cref="Mounting.BdiSettings.SetReadAhead"/>);
     /// 0 keeps the kernel's default. Mount option read_ahead_kb=N.</summary>
     public int ReadAheadKb { get; init; } = 1024;
 

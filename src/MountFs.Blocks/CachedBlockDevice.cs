@@ -435,7 +435,9 @@ public sealed class CachedBlockDevice : IBlockDevice
                 }
                 else
                 {
-                    int length = run[start..end].ToArray().Sum(b => b.Data.Length);
+                    int length = 0;
+                    foreach (var block in run[start..end])
+                        length += block.Data.Length;
                     byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
                     try
                     {

@@ -31,7 +31,7 @@ public sealed record PartitionTable(PartitionScheme Scheme, string DiskIdentifie
         int sectorSize = disk.SectorSize;
         long sectors = disk.Length / sectorSize;
         if (sectorSize < MasterBootRecord.Size || sectors < 1)
-            return PartitionTableReadResult.Found(new PartitionTable(PartitionScheme.None, "", [], []));
+            return NoTable();
         try
         {
             var sector0 = new byte[sectorSize];

@@ -79,9 +79,9 @@ public sealed record GptHeader
     public GptHeader WithCrc()
     {
         Span<byte> bytes = stackalloc byte[Size];
-        bytes.Clear();
-        (this with { HeaderCrc32 = 0, HeaderSize = Size }).Write(bytes);
-        return this with { HeaderSize = Size, HeaderCrc32 = Crc32.HashToUInt32(bytes) };
+        var sized = this with { HeaderSize = Size };
+        sized.Write(bytes);
+        return sized with { HeaderCrc32 = ComputeHeaderCrc(bytes, Size) };
     }
 
     /// <summary>CRC32 of the first HeaderSize bytes of a stored header with its CRC field taken as zero.</summary>

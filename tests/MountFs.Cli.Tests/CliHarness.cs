@@ -92,7 +92,10 @@ public static class ExternalTool
     }
 
     /// <summary>Raw bytes of a command's stdout (debugfs cat, mtype).</summary>
-    public static byte[] RunBinary(string name, params string[] args)
+    public static byte[] RunBinary(string name, params string[] args) => RunCaptured(name, args).Out;
+
+    /// <summary>Exit code, raw stdout and stderr of a command, kept apart.</summary>
+    public static (int ExitCode, byte[] Out, string Error) RunCaptured(string name, params string[] args)
     {
         var start = new ProcessStartInfo(name) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args) start.ArgumentList.Add(a);
@@ -102,8 +105,7 @@ public static class ExternalTool
         using var buffer = new MemoryStream();
         process.StandardOutput.BaseStream.CopyTo(buffer);
         process.WaitForExit();
-        _ = stderr.Result;
-        return buffer.ToArray();
+        return (process.ExitCode, buffer.ToArray(), stderr.Result);
     }
 
     public static void SkipUnless(params string[] names)

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace MountFs.Cli.Tests;
 
 /// <summary>
@@ -17,20 +15,9 @@ public sealed class ProcessTests : IDisposable
     private static (int ExitCode, byte[] Out, string Error) Mountfs(params string[] args)
     {
         string? tool = Environment.GetEnvironmentVariable("MOUNTFS_TOOL");
-        var start = new ProcessStartInfo(string.IsNullOrEmpty(tool) ? "dotnet" : Path.GetFullPath(tool))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (string.IsNullOrEmpty(tool)) start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mountfs.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        using var output = new MemoryStream();
-        process.StandardOutput.BaseStream.CopyTo(output);
-        process.WaitForExit();
-        return (process.ExitCode, output.ToArray(), error.Result);
+        return string.IsNullOrEmpty(tool)
+            ? ExternalTool.RunCaptured("dotnet", [Path.Combine(AppContext.BaseDirectory, "mountfs.dll"), .. args])
+            : ExternalTool.RunCaptured(Path.GetFullPath(tool), args);
     }
 
     [Fact]

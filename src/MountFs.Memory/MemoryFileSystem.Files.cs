@@ -68,7 +68,7 @@ public sealed partial class MemoryFileSystem
             long start = !Capabilities.SparseFiles && offset > contents.Size ? contents.Size : offset;
             Reserve(contents.MissingPages(start, offset + data.Length - start));
             long before = contents.PageCount;
-            if (!Capabilities.SparseFiles && offset > contents.Size) contents.Allocate(contents.Size, offset - contents.Size);
+            if (start < offset) contents.Allocate(start, offset - start);
             contents.Write(offset, data);
             _usedPages += contents.PageCount - before;
             var now = Now();
@@ -126,8 +126,7 @@ public sealed partial class MemoryFileSystem
             long start = !Capabilities.SparseFiles && !keepSize && offset > data.Size ? data.Size : offset;
             Reserve(data.MissingPages(start, end - start));
             if (zero) data.ZeroRange(offset, length, dropWholePages: false);
-            if (!Capabilities.SparseFiles && !keepSize && offset > data.Size) data.Allocate(data.Size, offset - data.Size);
-            data.Allocate(offset, length);
+            data.Allocate(start, end - start);
             bool grows = !keepSize && end > data.Size;
             if (grows) data.SetSize(end);
             _usedPages += data.PageCount - before;

@@ -10,7 +10,7 @@ internal static unsafe partial class LibC
     public const int O_RDWR = 0x2;
     public const int O_CLOEXEC = 0x80000;
     public const int EINTR = 4, ENOENT = 2, EAGAIN = 11, ENODEV = 19, EBUSY = 16, EINVAL = 22, EPERM = 1;
-    public const int ECONNABORTED = 103;
+    public const int ECONNABORTED = 103, ENOTCONN = 107;
     public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_NOATIME = 1024;
     public const int MNT_DETACH = 2;
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;

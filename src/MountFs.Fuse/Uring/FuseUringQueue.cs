@@ -139,15 +139,13 @@ internal sealed unsafe class FuseUringQueue
                     continue;
                 }
                 live--;
-                if (result is -ENOTCONN or -LibC.ECONNABORTED or -LibC.ENODEV) continue;
+                if (result is -LibC.ENOTCONN or -LibC.ECONNABORTED or -LibC.ENODEV) continue;
                 string message = LibC.Describe(-result);
                 if (!entry.Registered) RegistrationError ??= message;
                 _log($"fuse: io_uring queue {_queueId} entry {entry.Index}: {(entry.Registered ? "commit" : "register")} failed: {message}");
             }
         }
     }
-
-    private const int ENOTCONN = 107;
 
     private bool MayWait(FuseUringEntry entry)
     {
@@ -249,7 +247,7 @@ internal sealed unsafe class FuseUringQueue
             _log($"fuse: io_uring queue {_queueId}: request failed: {e.GetType().Name}: {e.Message}");
             var headers = new Span<byte>(entry.Headers, FuseUringLayout.HeaderSize);
             ulong commitId = BinaryPrimitives.ReadUInt64LittleEndian(headers[FuseUringLayout.CommitId..]);
-            return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+            return Fail(entry, commitId, 5 /* EIO */);
         }
     }
 
@@ -268,49 +266,48 @@ internal sealed unsafe class FuseUringQueue
         if (length < FuseInHeader.Size || opInSize < 0 || opInSize > FuseUringLayout.OpInSize || payloadSize > entry.PayloadCapacity)
         {
             _log($"fuse: io_uring queue {_queueId}: malformed request (len {length}, payload {payloadSize})");
-            return Reply(entry, commitId, WriteError(headers, commitId, 22 /* EINVAL */), fromPayload: false);
+            return Fail(entry, commitId, 22 /* EINVAL */);
         }
         int opIn = (int)opInSize;
         var dispatcher = _dispatcher!;
+        // Without a payload everything is in the header area and the request is assembled in the gap; with one,
+        // its fixed part goes just before the payload buffer, so the payload is never copied.
+        int start = payloadSize == 0 ? FuseUringEntry.GapOffset : FuseUringEntry.PayloadOffset - opIn - FuseInHeader.Size;
+        var request = entry.Buffer.AsSpan(start, (int)length);
+        headers[..FuseInHeader.Size].CopyTo(request);
+        headers.Slice(FuseUringLayout.OpIn, opIn).CopyTo(request[FuseInHeader.Size..]);
         if (payloadSize == 0)
         {
-            // Everything is in the header area: assemble it in the gap and let the reply land in place,
-            // its out header just before the payload buffer (a READ's data is then never copied).
-            var request = entry.Buffer.AsSpan(FuseUringEntry.GapOffset, (int)length);
-            headers[..FuseInHeader.Size].CopyTo(request);
-            headers.Slice(FuseUringLayout.OpIn, opIn).CopyTo(request[FuseInHeader.Size..]);
+            // The reply lands in place, its out header just before the payload buffer (a READ's data is then never copied).
             var reply = entry.Buffer.AsMemory(FuseUringEntry.PayloadOffset - FuseOutHeader.Size, FuseOutHeader.Size + entry.PayloadCapacity);
             int n = dispatcher.Process(request, reply);
-            if (n < FuseOutHeader.Size) return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+            if (n < FuseOutHeader.Size) return Fail(entry, commitId, 5 /* EIO */);
             reply.Span[..FuseOutHeader.Size].CopyTo(headers);
-            return Reply(entry, commitId, n, fromPayload: true);
+            return Reply(entry, commitId, n - FuseOutHeader.Size);
         }
         else
         {
-            int start = FuseUringEntry.PayloadOffset - opIn - FuseInHeader.Size;
-            var request = entry.Buffer.AsSpan(start, (int)length);
-            headers[..FuseInHeader.Size].CopyTo(request);
-            headers.Slice(FuseUringLayout.OpIn, opIn).CopyTo(request[FuseInHeader.Size..]);
             int n = dispatcher.Process(request, entry.Reply);
             if (n < FuseOutHeader.Size || n - FuseOutHeader.Size > entry.PayloadCapacity)
-                return Reply(entry, commitId, WriteError(headers, commitId, 5 /* EIO */), fromPayload: false);
+                return Fail(entry, commitId, 5 /* EIO */);
             entry.Reply.AsSpan(0, FuseOutHeader.Size).CopyTo(headers);
             entry.Reply.AsSpan(FuseOutHeader.Size, n - FuseOutHeader.Size).CopyTo(entry.Buffer.AsSpan(FuseUringEntry.PayloadOffset));
-            return Reply(entry, commitId, n, fromPayload: true);
+            return Reply(entry, commitId, n - FuseOutHeader.Size);
         }
     }
 
-    private static ulong Reply(FuseUringEntry entry, ulong commitId, int length, bool fromPayload)
+    /// <summary>Records the reply's payload length (its out header is already in the header area); returns the commit id.</summary>
+    private static ulong Reply(FuseUringEntry entry, ulong commitId, int payloadLength)
     {
         var headers = new Span<byte>(entry.Headers, FuseUringLayout.HeaderSize);
-        uint payload = fromPayload ? (uint)(length - FuseOutHeader.Size) : 0;
-        BinaryPrimitives.WriteUInt32LittleEndian(headers[FuseUringLayout.PayloadSize..], payload);
+        BinaryPrimitives.WriteUInt32LittleEndian(headers[FuseUringLayout.PayloadSize..], (uint)payloadLength);
         return commitId;
     }
 
-    private static int WriteError(Span<byte> headers, ulong unique, int errno)
+    /// <summary>An error reply: an out header alone.</summary>
+    private static ulong Fail(FuseUringEntry entry, ulong commitId, int errno)
     {
-        new FuseOutHeader(FuseOutHeader.Size, -errno, unique).WriteTo(headers);
-        return FuseOutHeader.Size;
+        new FuseOutHeader(FuseOutHeader.Size, -errno, commitId).WriteTo(new Span<byte>(entry.Headers, FuseUringLayout.HeaderSize));
+        return Reply(entry, commitId, 0);
     }
 }

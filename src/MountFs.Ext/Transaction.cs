@@ -35,8 +35,6 @@ internal sealed class Transaction : IDisposable
     /// <summary>The superblock before the first change, or null if untouched.</summary>
     public SuperBlock? SuperBlockBefore { get; private set; }
 
-    public bool IsCommitted => _done;
-
     /// <summary>Finished (committed or rolled back): the file system may start its next operation with this object.</summary>
     internal bool IsFinished => _done;
 

@@ -56,8 +56,10 @@ internal sealed class BlockCache
     private readonly Dictionary<uint, Entry> _entries = [];
     private readonly LinkedList<Entry> _clean = new();
     private int _dirtyCount;
-    /// <summary>Buffers of evicted blocks, reused for new ones so streaming I/O does not churn the GC.</summary>
+    /// <summary>Block-sized buffers nobody holds (evicted blocks, returned before-images), reused for new blocks and
+    /// before-images so streaming I/O and metadata operations do not churn the GC.</summary>
     private readonly Stack<byte[]> _spare = new();
+    private const int MaxSpare = 1024;
 
     public BlockCache(IBlockDevice device, int blockSize, uint blocksCount, long capacityBytes)
     {
@@ -162,17 +164,15 @@ internal sealed class BlockCache
     /// <see cref="ReturnCopy"/>.</summary>
     internal byte[] CopyOf(byte[] data)
     {
-        var copy = _copies.TryPop(out var b) ? b : new byte[_blockSize];
+        var copy = NewBuffer();
         data.AsSpan(0, _blockSize).CopyTo(copy);
         return copy;
     }
 
     internal void ReturnCopy(byte[] copy)
     {
-        if (copy.Length == _blockSize && _copies.Count < 64) _copies.Push(copy);
+        if (copy.Length == _blockSize && _spare.Count < MaxSpare) _spare.Push(copy);
     }
-
-    private readonly Stack<byte[]> _copies = new();
 
     internal bool IsDirty(uint block) => _entries.TryGetValue(block, out var e) && e.Dirty;
 
@@ -302,7 +302,7 @@ internal sealed class BlockCache
             _entries.Remove(first.Value.Block);
             // Callers may still hold a reference to a clean buffer they just read (never across an operation that
             // can evict it and then read it again), so only buffers evicted by bulk write-back are recycled.
-            if (_recycle && _spare.Count < 1024) _spare.Push(first.Value.Data);
+            if (_recycle && _spare.Count < MaxSpare) _spare.Push(first.Value.Data);
         }
     }
 

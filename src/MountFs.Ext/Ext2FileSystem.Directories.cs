@@ -227,11 +227,8 @@ public sealed partial class Ext2FileSystem
             DirectoryRecordsParsed++;
             if (off == slot.Offset)
             {
-                if (prev >= 0)
-                {
-                    DirectoryRecordHeader.TryRead(data, prev, out var p, out _);
-                    DirectoryEntry.WriteRecordLength(data, prev, p.RecordLength + e.RecordLength);
-                }
+                // Records are contiguous, so the previous one's rec_len is off - prev: no second parse.
+                if (prev >= 0) DirectoryEntry.WriteRecordLength(data, prev, off - prev + e.RecordLength);
                 else DirectoryEntry.WriteInode(data, off, 0);
                 idx.Names.Remove(key);
                 _indexedEntries--;

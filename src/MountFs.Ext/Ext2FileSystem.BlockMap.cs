@@ -202,9 +202,8 @@ public sealed partial class Ext2FileSystem
             if (block == 0)
             {
                 // The pointer at this level covers p^(depth-1-level) blocks; skip what is left of them.
-                long span = 1, within = 0, weight = 1;
-                for (int k = depth - 1; k > level; k--) { within += path[k] * weight; weight *= p; }
-                span = weight;
+                long within = 0, span = 1;
+                for (int k = depth - 1; k > level; k--) { within += path[k] * span; span *= p; }
                 return (false, span - within);
             }
             if (level == depth - 1) { CheckBlock(block, "block pointer", ino); return (true, 1); }

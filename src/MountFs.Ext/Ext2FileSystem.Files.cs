@@ -10,7 +10,7 @@ public sealed partial class Ext2FileSystem
     private ulong _nextHandle = 1;
     /// <summary>Blocks written per transaction by a large write: bounds dirty data held by one transaction.</summary>
     private const int BlocksPerWriteTransaction = 256;
-    /// <summary>Largest device request of a direct data write (1 MiB of 4 KiB blocks).</summary>
+    /// <summary>Largest device request of an uncached data read or direct data write (1 MiB of 4 KiB blocks).</summary>
     private const int MaxDirectRunBlocks = 256;
 
     private ulong OpenHandle(uint ino)
@@ -81,10 +81,10 @@ public sealed partial class Ext2FileSystem
                     // Sequential reads: gather the run of physically contiguous, uncached, fully covered blocks
                     // that follow and read them with one device request.
                     int run = 1;
-                    while (run < 256 && done + (run + 1) * bs <= total)
+                    while (run < MaxDirectRunBlocks && done + (run + 1) * bs <= total)
                     {
                         uint next = MapBlock(ino, inode, fb + run);
-                        if (next != pb + run || _cache.TryPeek(next, out _)) break;
+                        if (next != pb + run || _cache.Contains(next)) break;
                         run++;
                     }
                     _cache.ReadRunUncached(pb, run, buffer.Slice(done, run * bs));

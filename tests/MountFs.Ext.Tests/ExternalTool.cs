@@ -8,6 +8,9 @@ internal static class ExternalTool
     public static bool Exists(string name) =>
         new[] { "/usr/sbin", "/sbin", "/usr/bin", "/bin" }.Any(d => File.Exists(Path.Combine(d, name)));
 
+    /// <summary>mke2fs, debugfs and e2fsck, which the checker tests need together.</summary>
+    public static bool E2fsprogsPresent => Exists("mke2fs") && Exists("debugfs") && Exists("e2fsck");
+
     public static (int Exit, string Out, string Err) Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -20,7 +20,7 @@ public sealed class CheckerFuzzTests(ITestOutputHelper output)
     [InlineData(4096)]
     public void Random_metadata_damage_never_crashes_and_claimed_repairs_satisfy_e2fsck(int blockSize)
     {
-        Skip.IfNot(ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck"), "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = blockSize == 1024
             ? Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 4 << 20, "-g", "2048")

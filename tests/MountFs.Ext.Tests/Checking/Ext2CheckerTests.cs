@@ -12,8 +12,6 @@ namespace MountFs.Ext.Tests.Checking;
 /// </summary>
 public sealed class Ext2CheckerTests
 {
-    private static bool ToolsPresent => ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck");
-
     private static FsckResult RunChecker(string image, RepairMode mode, bool force = true)
     {
         using var device = ImageFileRetry.Open(image, readOnly: mode == RepairMode.CheckOnly);
@@ -66,7 +64,7 @@ public sealed class Ext2CheckerTests
     [InlineData(4096)]
     public void Clean_mke2fs_image_is_clean_forced_and_skipped_unforced(int blockSize)
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = ExternalTool.MakeImage(dir.Path, 24 << 20, "-b", blockSize.ToString());
         string before = Hash(img);
@@ -95,7 +93,7 @@ public sealed class Ext2CheckerTests
     [InlineData(4096)]
     public void Populated_image_is_clean_and_a_repair_run_changes_nothing_but_check_time(int blockSize)
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = MakePopulatedImage(dir.Path, blockSize, 24 << 20);
         var check = RunChecker(img, RepairMode.CheckOnly);
@@ -118,7 +116,7 @@ public sealed class Ext2CheckerTests
     [MemberData(nameof(Damages))]
     public void Damage_is_reported_by_n_and_repaired_by_y(string damage, int blockSize)
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         // 4 KiB images use 4096 blocks per group so they have a backup group while staying small.
         string img = blockSize == 1024

@@ -8,8 +8,6 @@ namespace MountFs.Ext.Tests.Checking;
 /// <summary>What repairs keep (file contents through debugfs), what preen refuses, and operational failures.</summary>
 public sealed class RepairOutcomeTests
 {
-    private static bool ToolsPresent => ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck");
-
     private static FsckResult Run(string image, RepairMode mode, bool force = true)
     {
         using var device = ImageFileRetry.Open(image, readOnly: mode == RepairMode.CheckOnly);
@@ -21,7 +19,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void An_unattached_file_lands_in_lost_and_found_with_its_contents()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 20 << 20);
         byte[] original = Cat(img, "/dir1/big.bin");
@@ -41,7 +39,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void A_shared_block_is_cloned_so_both_files_keep_their_bytes()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 20 << 20);
         byte[] small = Cat(img, "/small.txt");
@@ -64,7 +62,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void Preen_fixes_summary_counts_but_stops_at_a_shared_block_without_touching_it()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 20 << 20);
         Damage.All["group-counts"](img);
@@ -89,7 +87,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void A_truncated_image_is_shrunk_to_the_device()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 1024, 20 << 20);
         byte[] big = Cat(img, "/dir1/big.bin");
@@ -104,7 +102,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void A_not_cleanly_unmounted_volume_is_checked_without_force()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = Ext2CheckerTests.MakePopulatedImage(dir.Path, 4096, 16 << 20);
         var image = new Ext2Image(img);
@@ -138,7 +136,7 @@ public sealed class RepairOutcomeTests
     [SkippableFact]
     public void A_kernel_written_tree_is_clean()
     {
-        Skip.IfNot(ToolsPresent, "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         string? why = KernelMount.Unavailable();
         Skip.If(why != null, why);
         using var dir = new ScratchDir();
@@ -176,7 +174,7 @@ public sealed class IndexedDirectoryTests
     [InlineData(4096)]
     public void An_htree_built_by_e2fsck_is_clean_and_a_broken_root_is_unindexed(int blockSize)
     {
-        Skip.IfNot(ExternalTool.Exists("mke2fs") && ExternalTool.Exists("debugfs") && ExternalTool.Exists("e2fsck"), "e2fsprogs not installed");
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
         using var dir = new ScratchDir();
         string img = ExternalTool.MakeImage(dir.Path, 16 << 20, "-b", blockSize.ToString());
         string cmds = Path.Combine(dir.Path, "cmds");

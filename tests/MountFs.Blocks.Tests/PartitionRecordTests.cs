@@ -66,7 +66,10 @@ public sealed class PartitionRecordTests
         sealedHeader.Write(sector);
         Assert.True(GptHeader.HasSignature(sector));
         Assert.Equal(sealedHeader, GptHeader.Read(sector));
-        Assert.Equal(sealedHeader.HeaderCrc32, GptHeader.ComputeHeaderCrc(sector, GptHeader.Size));
+        // The UEFI rule, computed here independently: CRC32 of the 92-byte header with its CRC field zeroed.
+        var zeroedCrcField = sector.AsSpan(0, GptHeader.Size).ToArray();
+        zeroedCrcField.AsSpan(16, 4).Clear();
+        Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(zeroedCrcField), sealedHeader.HeaderCrc32);
         Assert.Equal(header.DiskGuid, new Guid(sector.AsSpan(56, 16)));
         Assert.Equal(header.PartitionEntryLba, BitConverter.ToUInt64(sector, 72));
         DeviceModelCheck.AssertZero(sector.AsSpan(GptHeader.Size));

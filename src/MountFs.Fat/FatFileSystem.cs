@@ -472,20 +472,10 @@ public sealed class FatFileSystem : IFileSystem
     /// so the rest of its last sector need not be read back first.</param>
     private void WriteData(FatNode n, long offset, ReadOnlySpan<byte> data, bool pastEnd)
     {
-        var chain = n.Chain!;
-        int cs = _vol.ClusterBytes;
-        int firstIndex = (int)(offset / cs);
-        int lastIndex = (int)((offset + data.Length - 1) / cs);
-        int done = 0;
-        foreach (var (index, cluster, count) in FatVolume.Runs(chain, firstIndex, lastIndex + 1))
-        {
-            long runStart = (long)index * cs;
-            long from = Math.Max(offset + done, runStart);
-            long to = Math.Min(offset + data.Length, runStart + (long)count * cs);
-            _vol.WriteBytes(_vol.Geometry.ClusterOffset(cluster) + (from - runStart), data.Slice(done, (int)(to - from)),
-                tailFree: pastEnd && to == offset + data.Length);
-            done += (int)(to - from);
-        }
+        var extents = Extents(n.Chain!, offset, data.Length, stackalloc Extent[StackExtents]);
+        for (int i = 0; i < extents.Length; i++)
+            _vol.WriteBytes(extents[i].DeviceOffset, data.Slice(extents[i].BufferOffset, extents[i].Length),
+                tailFree: pastEnd && i == extents.Length - 1);
     }
 
     public string ReadLink(ulong node) => throw new FsException(Errno.EINVAL, "FAT has no symbolic links");
@@ -672,8 +662,8 @@ public sealed class FatFileSystem : IFileSystem
     {
         // The clusters are looked up under the lock; the device reads happen outside it (straight into the caller's
         // buffer), so a read waiting on a cold disk holds up neither other reads nor metadata operations.
-        Span<Extent> extents = stackalloc Extent[MaxReadExtents];
-        int count, length;
+        Span<Extent> extents = stackalloc Extent[StackExtents];
+        int length;
         lock (_lock)
         {
             if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
@@ -683,31 +673,36 @@ public sealed class FatFileSystem : IFileSystem
             long size = n.Entry.FileSize;
             if (offset >= size || buffer.IsEmpty) return 0;
             length = (int)Math.Min(buffer.Length, size - offset);
-            count = MapExtents(Chain(n), offset, length, extents);
-            if (count < 0)
-            {
-                // Too fragmented for the stack: room for one extent per cluster the range touches.
-                extents = new Extent[length / _vol.ClusterBytes + 2];
-                count = MapExtents(Chain(n), offset, length, extents);
-            }
+            extents = Extents(Chain(n), offset, length, extents);
             _readers.EnterReadLock();
         }
         try
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < extents.Length; i++)
                 _vol.ReadBytes(extents[i].DeviceOffset, buffer.Slice(extents[i].BufferOffset, extents[i].Length));
         }
         finally { _readers.ExitReadLock(); }
         return length;
     }
 
-    private const int MaxReadExtents = 16;
+    private const int StackExtents = 16;
 
-    /// <summary>A piece of a read: where on the device, and where in the caller's buffer.</summary>
+    /// <summary>A piece of a read or write: where on the device, and where in the caller's buffer.</summary>
     private readonly record struct Extent(long DeviceOffset, int BufferOffset, int Length);
 
-    /// <summary>Splits a file range into device extents (one per run of adjacent clusters); -1 when there are more
-    /// than <paramref name="extents"/> holds.</summary>
+    /// <summary>Splits a file range into device extents (one per run of adjacent clusters), in
+    /// <paramref name="room"/> when they fit.</summary>
+    private Span<Extent> Extents(List<uint> chain, long offset, int length, Span<Extent> room)
+    {
+        int count = MapExtents(chain, offset, length, room);
+        if (count >= 0) return room[..count];
+        // Too fragmented for the room given: one extent per cluster the range touches is always enough.
+        var heap = new Extent[length / _vol.ClusterBytes + 2];
+        return heap.AsSpan(0, MapExtents(chain, offset, length, heap));
+    }
+
+    /// <summary>Fills <paramref name="extents"/> with the file range's device extents (one per run of adjacent
+    /// clusters); -1 when there are more than it holds.</summary>
     private int MapExtents(List<uint> chain, long offset, int length, Span<Extent> extents)
     {
         int cs = _vol.ClusterBytes;

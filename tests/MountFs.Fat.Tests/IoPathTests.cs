@@ -32,7 +32,7 @@ public class IoPathTests
     private static FatFileSystem Mount(IBlockDevice dev) => new(dev, new MountOptions(), TextWriter.Null);
 
     [Fact]
-    public void Read_OfAFileInMoreRunsThanTheStackHolds_ReadsEveryRunInOneCall()
+    public void ReadAndWrite_OfAFileInMoreRunsThanTheStackHolds_CoverEveryRunInOneCall()
     {
         var counting = new CountingDevice(Formatted());
         var rng = new Random(9);
@@ -53,6 +53,12 @@ public class IoPathTests
         Assert.Equal(expected.Length, fs.Read(a.Node, ha, 0, buffer));
         Assert.True(counting.Reads - before >= pieces, $"{counting.Reads - before} device reads: the file is not fragmented");
         Assert.Equal(expected, buffer);
+        // A write over all of those runs in one call lands in each of them, and b.bin is untouched.
+        var rewritten = new byte[expected.Length];
+        rng.NextBytes(rewritten);
+        Assert.Equal(rewritten.Length, fs.Write(a.Node, ha, 0, rewritten));
+        Assert.Equal(rewritten, FsPaths.ReadFile(fs, a.Node));
+        Assert.Equal(expected, FsPaths.ReadFile(fs, b.Node));
         fs.Release(a.Node, ha);
         fs.Release(b.Node, hb);
     }

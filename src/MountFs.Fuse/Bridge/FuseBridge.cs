@@ -269,29 +269,27 @@ public sealed class FuseBridge
         if (killSetId) ClearSetId(h.LayoutNode, h.LayoutHandle);
     }
 
-    /// <summary>Clears set-uid, and set-gid where group execute is set (as the kernel's should_remove_suid).</summary>
-    public SetAttributes WithSetIdCleared(ulong node, SetAttributes changes)
-    {
-        if (changes.Mode is not null) return changes;
-        uint mode = FileSystem.GetAttributes(L(node)).Mode;
-        uint cleared = ClearedSetIdMode(mode);
-        return cleared == (mode & MountFs.Vfs.UnixFileMode.PermissionMask) ? changes : changes with { Mode = cleared };
-    }
+    /// <summary>Adds clearing set-uid (and set-gid where group execute is set) to <paramref name="changes"/>
+    /// unless they set the mode themselves.</summary>
+    public SetAttributes WithSetIdCleared(ulong node, SetAttributes changes) =>
+        changes.Mode is null && SetIdClearedMode(L(node)) is { } mode ? changes with { Mode = mode } : changes;
 
     private void ClearSetId(ulong layoutNode, ulong? layoutHandle)
     {
-        uint mode = FileSystem.GetAttributes(layoutNode).Mode;
-        uint cleared = ClearedSetIdMode(mode);
-        if (cleared != (mode & MountFs.Vfs.UnixFileMode.PermissionMask))
-            FileSystem.SetAttributes(layoutNode, new SetAttributes { Mode = cleared }, layoutHandle);
+        if (SetIdClearedMode(layoutNode) is { } mode)
+            FileSystem.SetAttributes(layoutNode, new SetAttributes { Mode = mode }, layoutHandle);
     }
 
-    private static uint ClearedSetIdMode(uint mode)
+    /// <summary>The node's permissions without set-uid, and without set-gid where group execute is set (as the
+    /// kernel's should_remove_suid); null when that changes nothing.</summary>
+    private uint? SetIdClearedMode(ulong layoutNode)
     {
         const uint SetUid = 0x800, SetGid = 0x400, GroupExecute = 0x8;
-        uint permissions = mode & MountFs.Vfs.UnixFileMode.PermissionMask & ~SetUid;
-        if ((mode & GroupExecute) != 0) permissions &= ~SetGid;
-        return permissions;
+        uint mode = FileSystem.GetAttributes(layoutNode).Mode;
+        uint permissions = mode & MountFs.Vfs.UnixFileMode.PermissionMask;
+        uint cleared = permissions & ~SetUid;
+        if ((mode & GroupExecute) != 0) cleared &= ~SetGid;
+        return cleared != permissions ? cleared : null;
     }
 
     public void Flush(ulong fh)

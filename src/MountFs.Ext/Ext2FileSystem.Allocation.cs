@@ -94,10 +94,11 @@ public sealed partial class Ext2FileSystem
         {
             int g = (start + i) % groups;
             if (_groups[g].FreeInodesCount == 0) continue;
-            int from = Math.Max(g == 0 ? (int)_sb.FirstInode - 1 : 0, InodeSearchStart(g));
+            int floor = g == 0 ? (int)_sb.FirstInode - 1 : 0; // group 0 starts after the reserved inodes
+            int from = Math.Max(floor, InodeSearchStart(g));
             var bitmap = _cache.Read(_groups[g].InodeBitmap);
             int bit = FindClearBit(bitmap, from, (int)_geo.InodesPerGroup);
-            if (bit < 0 && from > 0) bit = FindClearBit(bitmap, g == 0 ? (int)_sb.FirstInode - 1 : 0, from);
+            if (bit < 0 && from > floor) bit = FindClearBit(bitmap, floor, from);
             if (bit < 0)
             {
                 _log.WriteLine($"{_image}: ext2: group {g} descriptor claims {_groups[g].FreeInodesCount} free inodes but its bitmap has none");

@@ -366,9 +366,7 @@ public sealed class FatChecker : IFileSystemChecker
             string ext = System.Text.Encoding.Latin1.GetString(name, 8, 3).TrimEnd(' ');
             for (int n = 1; ; n++)
             {
-                string tail = "~" + n;
-                string b = baseName.Length + tail.Length > 8 ? baseName[..(8 - tail.Length)] : baseName;
-                var candidate = ShortNameGenerator.Pack(b + tail, ext);
+                var candidate = ShortNameGenerator.WithTail(baseName, n, ext);
                 if (!taken.Contains(Convert.ToHexString(candidate))) return candidate;
             }
         }

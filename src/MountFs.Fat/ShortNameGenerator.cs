@@ -66,7 +66,8 @@ public static class ShortNameGenerator
         throw new InvalidOperationException("no free short name");
     }
 
-    private static byte[] WithTail(string basis, int n, string ext)
+    /// <summary>The packed name "basis~n.ext", the basis cut short so the tail fits in 8 characters.</summary>
+    internal static byte[] WithTail(string basis, int n, string ext)
     {
         string tail = "~" + n;
         string b = basis.Length + tail.Length > 8 ? basis[..(8 - tail.Length)] : basis;

@@ -33,7 +33,7 @@ public static class MountCommand
         var options = new Option<string[]>("-o")
         {
             Description = "Mount options: ro, rw, allow_other, default_permissions, uid=, gid=, umask=, fmask=, dmask=, " +
-                          "cache=SIZE, entry_timeout=S, attr_timeout=S, negative_timeout=S, threads=N, no_writeback_cache, strict_dirty_limit, read_ahead_kb=N, nonempty, request_stats, io_uring (default), no_io_uring, io_uring_depth=N, " +
+                          "cache=SIZE, entry_timeout=S, attr_timeout=S, negative_timeout=S, threads=N, no_writeback_cache, flush_on_close, no_dir_cache, clone_fd, strict_dirty_limit, read_ahead_kb=N, nonempty, request_stats, io_uring (default), no_io_uring, io_uring_depth=N, " +
                           "and the layout's own (for example size= for memory)",
             HelpName = "OPTIONS",
             AllowMultipleArgumentsPerToken = false,

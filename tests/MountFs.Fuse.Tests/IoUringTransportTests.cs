@@ -25,6 +25,16 @@ public sealed class IoUringTransportTests
         SkipUnlessKernelHasIt();
         var m = TestMount.Start(options: new FuseOptions { IoUring = true, IoUringDepth = depth, WritebackCache = writeback });
         Assert.True(m.Mount.UsesIoUring, "io_uring was not used: " + string.Join(" | ", m.Log));
+        // Until every queue has registered its entries the kernel keeps serving requests through /dev/fuse,
+        // so a busy machine could let a whole short workload through before the ring is ready. A lookup of a
+        // fresh name always reaches the server; the first one answered through a queue means the ring is ready.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        for (int i = 0; m.Mount.UringRequests == 0 && DateTime.UtcNow < deadline; i++)
+        {
+            Assert.False(File.Exists(m[$"ring-ready-probe-{i}"]));
+            Thread.Sleep(1);
+        }
+        Assert.True(m.Mount.UringRequests > 0, "the io_uring queues never served a request: " + string.Join(" | ", m.Log));
         return m;
     }
 

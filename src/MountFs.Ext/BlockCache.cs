@@ -102,7 +102,8 @@ internal sealed class BlockCache
         _device.Read((long)block * _blockSize, destination[.._blockSize]);
     }
 
-    /// <summary>Reads <paramref name="count"/> consecutive blocks, none of them cached, in one device request.</summary>
+    /// <summary>Reads <paramref name="count"/> consecutive blocks from the device in one request, bypassing the cache:
+    /// the caller uses only blocks that are not cached (a cached one may be newer than its device copy).</summary>
     public void ReadRunUncached(uint first, int count, Span<byte> destination)
     {
         CheckRange(first);

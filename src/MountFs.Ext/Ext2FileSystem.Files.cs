@@ -87,13 +87,14 @@ public sealed partial class Ext2FileSystem
                         if (next != pb + run || _cache.Contains(next)) break;
                         run++;
                     }
-                    _cache.ReadRunUncached(pb, run, buffer.Slice(done, run * bs));
+                    if (run > 1 || !TryReadAround(ino, inode, fb, pb, dest))
+                        _cache.ReadRunUncached(pb, run, buffer.Slice(done, run * bs));
                     n = run * bs;
                 }
                 else
                 {
                     scratch ??= new byte[bs];
-                    _cache.ReadUncached(pb, scratch);
+                    if (!TryReadAround(ino, inode, fb, pb, scratch)) _cache.ReadUncached(pb, scratch);
                     scratch.AsSpan(within, n).CopyTo(dest);
                 }
                 done += n;
@@ -101,6 +102,52 @@ public sealed partial class Ext2FileSystem
             return total;
         }
     }
+
+    /// <summary>Bytes fetched around a small uncached read (see <see cref="TryReadAround"/>): the kernel's own
+    /// default read-ahead, small enough that a truly random reader pays little for the neighbours it never uses.</summary>
+    internal const int ReadAroundBytes = 128 * 1024;
+    /// <summary>Windows remembered as fetched; beyond this (32 GiB of 128 KiB windows) the set starts over.</summary>
+    private const int MaxReadAroundWindows = 1 << 18;
+    private readonly HashSet<uint> _readAroundWindows = [];
+    private byte[]? _readAroundBuffer;
+
+    /// <summary>
+    /// A small read that misses the cache (a random reader: the kernel's read-ahead makes sequential reads large)
+    /// fetches, once per aligned <see cref="ReadAroundBytes"/> window of the device, the file's physically contiguous
+    /// blocks in that window with one request, and hands back only <paramref name="pb"/>. The neighbours are not kept
+    /// here (the block cache stays bounded and holds metadata); the request leaves them in the host's page cache of
+    /// the image, so later misses in the window cost a memory copy instead of a disk read. Returns false (nothing
+    /// read) when the window was fetched before or the file has no contiguous neighbour in it; the window stays
+    /// unfetched then, for a later miss of a file that has.
+    /// </summary>
+    /// <remarks>Only <paramref name="pb"/>, which the caller found uncached, is used: a neighbour that is dirty in the
+    /// cache is newer than the device copy read here, which is thrown away.</remarks>
+    private bool TryReadAround(uint ino, Inode inode, long fb, uint pb, Span<byte> block)
+    {
+        int bs = _geo.BlockSize;
+        uint window = (uint)Math.Max(1, ReadAroundBytes / bs);
+        if (window == 1) return false;
+        uint key = pb / window;
+        if (_readAroundWindows.Contains(key)) return false;
+        uint low = key * window;
+        uint high = (uint)Math.Min((ulong)low + window, _sb.BlocksCount);
+        long fileBlocks = (inode.Size + bs - 1) / bs;
+        uint first = pb, last = pb;
+        for (long f = fb - 1; first > low && f >= 0 && MapBlock(ino, inode, f) == first - 1; f--) first--;
+        for (long f = fb + 1; last + 1 < high && f < fileBlocks && MapBlock(ino, inode, f) == last + 1; f++) last++;
+        int count = (int)(last - first + 1);
+        if (count == 1) return false;
+        if (_readAroundWindows.Count >= MaxReadAroundWindows) _readAroundWindows.Clear();
+        _readAroundWindows.Add(key);
+        var buffer = _readAroundBuffer ??= new byte[window * bs];
+        _cache.ReadRunUncached(first, count, buffer);
+        buffer.AsSpan((int)(pb - first) * bs, bs).CopyTo(block);
+        ReadAroundCount++;
+        return true;
+    }
+
+    /// <summary>Windows fetched by <see cref="TryReadAround"/>: lets tests see the read-around without timing it.</summary>
+    internal long ReadAroundCount { get; private set; }
 
     public int Write(ulong node, ulong handle, long offset, ReadOnlySpan<byte> data)
     {

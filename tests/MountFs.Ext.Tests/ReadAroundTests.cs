@@ -1,0 +1,151 @@
+using MountFs.Blocks;
+using MountFs.Vfs;
+
+namespace MountFs.Ext.Tests;
+
+/// <summary>Small uncached reads fetch the file's contiguous neighbours in their device window once (read-around),
+/// hand back only the block asked for, and never serve a neighbour's stale device copy.</summary>
+public class ReadAroundTests
+{
+    private const int BlockSize = 4096;
+    private const int WindowBlocks = Ext2FileSystem.ReadAroundBytes / BlockSize;
+
+    /// <summary>Records every read request (offset, length); never disposes the device under it, so a test can remount.</summary>
+    private sealed class ReadLogDevice(IBlockDevice inner) : IBlockDevice
+    {
+        public List<(long Offset, int Length)> Reads { get; } = [];
+        public string Name => inner.Name;
+        public long Length => inner.Length;
+        public int SectorSize => inner.SectorSize;
+        public bool IsReadOnly => inner.IsReadOnly;
+
+        public void Read(long offset, Span<byte> buffer)
+        {
+            Reads.Add((offset, buffer.Length));
+            inner.Read(offset, buffer);
+        }
+
+        public void Write(long offset, ReadOnlySpan<byte> data) => inner.Write(offset, data);
+        public void Flush() => inner.Flush();
+        public void Discard(long offset, long length) => inner.Discard(offset, length);
+        public void Dispose() { }
+    }
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static MemoryBlockDevice Formatted()
+    {
+        var device = new MemoryBlockDevice(16L << 20);
+        new Ext2Formatter().Format(device, new FormatOptions { BlockSize = BlockSize });
+        return device;
+    }
+
+    private static Ext2FileSystem Mount(IBlockDevice device) => Ext2FileSystem.Mount(device, new MountOptions(), TextWriter.Null);
+
+    /// <summary>Writes <paramref name="data"/> to /f in <paramref name="order"/> of whole blocks, then unmounts.</summary>
+    private static void WriteFile(MemoryBlockDevice device, byte[] data, IEnumerable<int>? order = null)
+    {
+        using var fs = Mount(new ReadLogDevice(device));
+        var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        if (order == null) fs.Write(a.Node, h, 0, data);
+        else foreach (int fb in order) fs.Write(a.Node, h, (long)fb * BlockSize, data.AsSpan(fb * BlockSize, BlockSize));
+        fs.Release(a.Node, h);
+    }
+
+    [Fact]
+    public void Random_block_reads_of_a_contiguous_file_fetch_each_window_once_and_return_the_right_bytes()
+    {
+        var device = Formatted();
+        const int blocks = 3 * WindowBlocks;
+        var data = Pattern(blocks * BlockSize, 1);
+        WriteFile(device, data);
+        var log = new ReadLogDevice(device);
+        using var fs = Mount(log);
+        var a = fs.Lookup(fs.RootNode, "f")!;
+        ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
+        int before = log.Reads.Count;
+        var block = new byte[BlockSize];
+        fs.Read(a.Node, h, 5L * BlockSize, block);
+        Assert.Equal(data.AsSpan(5 * BlockSize, BlockSize).ToArray(), block);
+        Assert.Contains(log.Reads.Skip(before), r => r.Length > BlockSize); // the neighbours came with it
+        foreach (int fb in Enumerable.Range(0, blocks).OrderBy(i => (i * 37) % blocks))
+        {
+            Assert.Equal(BlockSize, fs.Read(a.Node, h, (long)fb * BlockSize, block));
+            Assert.True(data.AsSpan(fb * BlockSize, BlockSize).SequenceEqual(block), $"file block {fb}");
+        }
+        // Three windows' worth of blocks (and the indirect block that splits them) span at most four device
+        // windows, each fetched once; an edge window may hold a single file block, which needs no read-around.
+        var around = log.Reads.Skip(before).Where(r => r.Length > BlockSize).ToList();
+        Assert.InRange(around.Count, 2, 4);
+        Assert.Equal(around.Count, fs.ReadAroundCount);
+        Assert.All(around, r => Assert.True(r.Length <= Ext2FileSystem.ReadAroundBytes && r.Offset / Ext2FileSystem.ReadAroundBytes == (r.Offset + r.Length - 1) / Ext2FileSystem.ReadAroundBytes,
+            $"read of {r.Length} bytes at {r.Offset} leaves its window"));
+        fs.Release(a.Node, h);
+    }
+
+    [Fact]
+    public void A_neighbour_changed_in_the_cache_reads_back_its_new_bytes_after_the_window_was_fetched()
+    {
+        var device = Formatted();
+        var data = Pattern(WindowBlocks * BlockSize, 2);
+        WriteFile(device, data);
+        using var fs = Mount(new ReadLogDevice(device));
+        var a = fs.Lookup(fs.RootNode, "f")!;
+        ulong h = fs.Open(a.Node, OpenFlags.ReadWrite);
+        // A partial write keeps block 6 dirty in the cache: its device copy is now stale.
+        var patch = Pattern(100, 3);
+        fs.Write(a.Node, h, 6L * BlockSize + 200, patch);
+        patch.CopyTo(data, 6 * BlockSize + 200);
+        var block = new byte[BlockSize];
+        foreach (int fb in new[] { 5, 6, 7 })
+        {
+            fs.Read(a.Node, h, (long)fb * BlockSize, block);
+            Assert.True(data.AsSpan(fb * BlockSize, BlockSize).SequenceEqual(block), $"file block {fb}");
+        }
+        Assert.True(fs.ReadAroundCount >= 1, "block 5's miss fetched its window");
+        fs.Release(a.Node, h);
+    }
+
+    [Fact]
+    public void Scattered_blocks_and_large_reads_read_only_what_was_asked()
+    {
+        var device = Formatted();
+        const int blocks = 16;
+        var data = Pattern(blocks * BlockSize, 4);
+        // Allocation order 0, 2, 4, ..., 1, 3, ...: no file block has a physically adjacent file neighbour.
+        WriteFile(device, data, Enumerable.Range(0, blocks / 2).Select(i => 2 * i).Concat(Enumerable.Range(0, blocks / 2).Select(i => 2 * i + 1)));
+        var log = new ReadLogDevice(device);
+        using var fs = Mount(log);
+        var a = fs.Lookup(fs.RootNode, "f")!;
+        ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
+        int before = log.Reads.Count;
+        var block = new byte[BlockSize];
+        for (int fb = 0; fb < blocks; fb++)
+        {
+            fs.Read(a.Node, h, (long)fb * BlockSize + 10, block.AsSpan(0, 100));
+            Assert.True(data.AsSpan(fb * BlockSize + 10, 100).SequenceEqual(block.AsSpan(0, 100)), $"file block {fb}");
+        }
+        Assert.DoesNotContain(log.Reads.Skip(before), r => r.Length > BlockSize);
+        Assert.Equal(0, fs.ReadAroundCount);
+
+        // A contiguous file read in one large request takes the run path, not read-around.
+        WriteFileAt(fs, "g", Pattern(2 * WindowBlocks * BlockSize, 5));
+        fs.Release(a.Node, h);
+    }
+
+    private static void WriteFileAt(Ext2FileSystem fs, string name, byte[] data)
+    {
+        var (a, h) = fs.Create(fs.RootNode, name, 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        fs.Write(a.Node, h, 0, data);
+        var back = new byte[data.Length];
+        Assert.Equal(data.Length, fs.Read(a.Node, h, 0, back));
+        Assert.Equal(data, back);
+        Assert.Equal(0, fs.ReadAroundCount);
+        fs.Release(a.Node, h);
+    }
+}

@@ -172,6 +172,19 @@ public sealed class FileBlockDevice : IBlockDevice
             throw LinuxFileApi.Failure("fsync", Name);
     }
 
+    /// <summary>
+    /// Starts writing the range's dirty cached pages to storage and returns without waiting for them
+    /// (sync_file_range SYNC_FILE_RANGE_WRITE), so that a later <see cref="Flush"/> waits only for what is
+    /// still in flight instead of writing everything at once. A hint: it promises no durability, and a
+    /// failure is left for <see cref="Flush"/> to report.
+    /// </summary>
+    public void StartWriteBack(long offset, long length)
+    {
+        DeviceRange.Check(offset, length, Length, SectorSize);
+        if (!IsReadOnly && length > 0)
+            LinuxFileApi.SyncFileRange(Fd, offset, length, LinuxFileApi.SYNC_FILE_RANGE_WRITE);
+    }
+
     public void Discard(long offset, long length)
     {
         DeviceRange.Check(offset, length, Length, SectorSize);

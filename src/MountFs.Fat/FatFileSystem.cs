@@ -738,6 +738,7 @@ public sealed class FatFileSystem : IFileSystem
     {
         // An explicit lock rather than Locked(...): a lambda cannot capture the span, and copying it out costs a
         // large-object allocation per 1 MiB request.
+        Span<Extent> written = stackalloc Extent[StackExtents];
         lock (_lock)
         {
             if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
@@ -760,9 +761,24 @@ public sealed class FatFileSystem : IFileSystem
                 Attributes = n.Entry.Attributes | FatAttributes.Archive,
             };
             Store(n);
-            return data.Length;
+            if (data.Length < WriteBackBytes) return data.Length;
+            written = Extents(n.Chain!, offset, data.Length, written);
+            _readers.EnterReadLock();
         }
+        // A large write (a file being streamed in) is sent on to the disk at once, outside the lock: the data would
+        // otherwise sit in the image's page cache until fsync or unmount and be written then, all of it while the
+        // caller waits, instead of alongside the writes still coming.
+        try
+        {
+            foreach (var e in written) _vol.StartWriteBack(e.DeviceOffset, e.Length);
+        }
+        finally { _readers.ExitReadLock(); }
+        return data.Length;
     }
+
+    /// <summary>Writes at least this large start their own write-back (see <see cref="FatVolume.StartWriteBack"/>);
+    /// smaller ones (scattered small writes, small files) wait for the next flush, which writes them together.</summary>
+    private const int WriteBackBytes = 256 * 1024;
 
     public void Flush(ulong node, ulong handle) { }
 

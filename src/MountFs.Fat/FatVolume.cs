@@ -279,6 +279,17 @@ internal sealed class FatVolume
         Sync();
     }
 
+    /// <summary>Has the device start writing a range of file data now, without waiting (where it can: an image file or
+    /// block device), so that the next <see cref="Flush"/> finds most of it on its way already instead of writing it all
+    /// while the caller waits. Advisory: durability still comes from <see cref="Flush"/> alone.</summary>
+    public void StartWriteBack(long offset, long length)
+    {
+        if (_dev is not FileBlockDevice file || ReadOnly) return;
+        int ss = _dev.SectorSize;
+        long start = offset / ss * ss, end = Math.Min(_dev.Length, (offset + length + ss - 1) / ss * ss);
+        if (end > start) file.StartWriteBack(start, end - start);
+    }
+
     public void Discard(long offset, long length)
     {
         _unsynced = true;

@@ -1,3 +1,5 @@
+using MountFs.Tool;
+
 namespace MountFs.Cli.Tests;
 
 /// <summary>Exit codes scripts rely on: 0 ok, 1 failure, 2 usage; fsck uses fsck(8)'s 8 and 16.</summary>
@@ -17,6 +19,46 @@ public sealed class UsageTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("Usage:", result.Out);
         Assert.Contains($"mountfs {command}", result.Out);
+    }
+
+    [Theory]
+    [InlineData("fsck -fh")]
+    [InlineData("fsck -n -?")]
+    [InlineData("mkfs /h")]
+    public void Help_inside_bundles_and_other_aliases_still_shows_help(string commandLine)
+    {
+        var result = _cli.Ok(commandLine.Split(' '));
+        Assert.Contains("Usage:", result.Out);
+        Assert.Contains("--help", result.Out);
+    }
+
+    [Fact]
+    public void Help_from_a_response_file_still_shows_help()
+    {
+        File.WriteAllText(_cli.PathOf("args.rsp"), "mkfs\n--help\n");
+        var result = _cli.Ok("@" + _cli.PathOf("args.rsp"));
+        Assert.Contains("mountfs mkfs", result.Out);
+    }
+
+    [Fact]
+    public void Top_level_help_lists_version_and_version_prints_one_line()
+    {
+        Assert.Contains("--version", _cli.Ok("--help").Out);
+        var version = _cli.Ok("--version");
+        Assert.Single(version.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData(false, "mkfs -t ext2 x.img 1G")]
+    [InlineData(false, "fsck -f -n x.img")]
+    [InlineData(false, "cp -r dir x.img:/h")]
+    [InlineData(true, "fsck -fnh x.img")]
+    [InlineData(true, "ls x.img --help")]
+    [InlineData(true, "@args.rsp")]
+    [InlineData(true, "--version")]
+    public void Help_and_version_are_built_only_when_a_token_may_select_them(bool expected, string commandLine)
+    {
+        Assert.Equal(expected, Program.MayAskForHelpOrVersion(commandLine.Split(' ')));
     }
 
     [Fact]

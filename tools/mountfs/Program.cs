@@ -30,15 +30,16 @@ public static class Program
     });
 
     /// <summary>The command tree. A new command is one file under Commands/ and one line here.</summary>
-    public static Command CreateRootCommand(ToolContext context)
+    public static Command CreateRootCommand(ToolContext context, bool withHelpAndVersion = true)
     {
         // A plain Command named "mountfs" rather than RootCommand, whose name is the host process's
         // (testhost under the test runner); help and version are added as RootCommand would.
-        var root = new Command("mountfs", "MountFs: create, check, inspect and copy files in file-system images (ext2, FAT, ...).")
+        var root = new Command("mountfs", "MountFs: create, check, inspect and copy files in file-system images (ext2, FAT, ...).");
+        if (withHelpAndVersion)
         {
-            new HelpOption(),
-            new VersionOption(),
-        };
+            root.Options.Add(new HelpOption());
+            root.Options.Add(new VersionOption());
+        }
         Command[] commands =
         [
             InfoCommand.Create(context),
@@ -58,7 +59,7 @@ public static class Program
     /// <summary>Parses and runs <paramref name="args"/>; the exit code is 0 ok, 1 failure, 2 usage (fsck: fsck(8) codes).</summary>
     public static int Run(string[] args, ToolContext context)
     {
-        var root = CreateRootCommand(context);
+        var root = CreateRootCommand(context, MayAskForHelpOrVersion(args));
         var result = root.Parse(MountCommand.AsMountHelper(args, root.Subcommands.SelectMany(c => c.Aliases.Append(c.Name))));
         if (result.Errors.Count > 0)
         {
@@ -83,6 +84,18 @@ public static class Program
             context.Error.Flush();
         }
     }
+
+    /// <summary>
+    /// False only when no token can select --help or --version: then the two options change nothing in the parse,
+    /// and leaving them out saves their descriptions, which System.CommandLine loads through a ResourceManager
+    /// (reflection over the assembly's attributes and resource stream: a tenth of a native mkfs's start-up).
+    /// Counted as asking: any help alias or --version, a response file (@FILE), and a bundle of short options
+    /// (-nh) with h or ? in it.
+    /// </summary>
+    public static bool MayAskForHelpOrVersion(IEnumerable<string> args) => args.Any(arg =>
+        arg is "--help" or "-h" or "/h" or "-?" or "/?" or "--version" ||
+        arg.StartsWith('@') ||
+        (arg.Length > 2 && arg[0] == '-' && arg[1] != '-' && (arg.Contains('h') || arg.Contains('?'))));
 
     /// <summary>fsck(8) reserves 16 for usage errors; every other command uses 2.</summary>
     private static int UsageExitCode(Command command) =>

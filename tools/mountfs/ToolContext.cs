@@ -15,19 +15,28 @@ public sealed class ToolContext
         Error = error;
         BinaryOutput = binaryOutput;
         Interactive = interactive;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
+    }
+
+    private IAnsiConsole? _console;
+
+    /// <summary>Built on first use: creating it probes the terminal and reads the whole environment, which a
+    /// command that prints no table or progress (mkfs and fsck into a file or pipe) should not pay for.</summary>
+    private IAnsiConsole CreateConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
+            Ansi = Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = Interactive ? InteractionSupport.Detect : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(Out),
         });
-        if (!interactive)
+        if (!Interactive)
         {
             // Files and pipes get plain ASCII tables that grep and diff handle.
-            Console.Profile.Width = 200;
-            Console.Profile.Capabilities.Unicode = false;
+            console.Profile.Width = 200;
+            console.Profile.Capabilities.Unicode = false;
         }
+        return console;
     }
 
     public LayoutRegistry Registry { get; }
@@ -45,7 +54,7 @@ public sealed class ToolContext
     public bool Interactive { get; }
 
     /// <summary>Spectre console over <see cref="Out"/> for tables and progress.</summary>
-    public IAnsiConsole Console { get; }
+    public IAnsiConsole Console => _console ??= CreateConsole();
 
     public void ReportError(string subject, string message) => Error.WriteLine($"mountfs: {subject}: {WithoutSubject(subject, message)}");
 

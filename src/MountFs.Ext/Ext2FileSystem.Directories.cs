@@ -36,6 +36,18 @@ public sealed partial class Ext2FileSystem
             Best[fb] = free.Offset;
             Second[fb] = free.Second;
         }
+
+        /// <summary>A removal merged the record at <paramref name="gone"/> into the one at <paramref name="keeper"/>
+        /// (the same offset when a block's first record was only cleared), whose slack is now <paramref name="slack"/>:
+        /// updates the block's free-space facts without parsing it again. The kept slack is at least the removed
+        /// record's whole length, so it is never below what either record had.</summary>
+        public void SlackGrew(int fb, int keeper, int gone, int slack)
+        {
+            if (Best[fb] < 0) Free[fb] = Math.Max(Free[fb], slack);
+            else if (Best[fb] == keeper || Best[fb] == gone) { Free[fb] = slack; Best[fb] = keeper; }
+            else if (slack >= Free[fb]) { Second[fb] = Free[fb]; Free[fb] = slack; Best[fb] = keeper; }
+            else Second[fb] = Math.Max(Second[fb], slack);
+        }
     }
 
     private readonly Dictionary<uint, DirIndex> _dirIndexes = [];
@@ -220,6 +232,7 @@ public sealed partial class Ext2FileSystem
         if (pb == 0) throw Corrupt("directory", $"inode {dirIno} has a hole at block {slot.FileBlock}");
         var data = tx.Modify(pb, BlockKind.Directory);
         int prev = -1;
+        DirectoryRecordHeader previous = default;
         for (int off = 0; off < _geo.BlockSize;)
         {
             if (!DirectoryRecordHeader.TryRead(data, off, out var e, out string? err))
@@ -228,16 +241,27 @@ public sealed partial class Ext2FileSystem
             if (off == slot.Offset)
             {
                 // Records are contiguous, so the previous one's rec_len is off - prev: no second parse.
-                if (prev >= 0) DirectoryEntry.WriteRecordLength(data, prev, off - prev + e.RecordLength);
-                else DirectoryEntry.WriteInode(data, off, 0);
+                int keeper, slack;
+                if (prev >= 0)
+                {
+                    int merged = off - prev + e.RecordLength;
+                    DirectoryEntry.WriteRecordLength(data, prev, merged);
+                    (keeper, slack) = (prev, merged - previous.UsedLength);
+                }
+                else
+                {
+                    DirectoryEntry.WriteInode(data, off, 0);
+                    (keeper, slack) = (off, e.RecordLength);
+                }
                 idx.Names.Remove(key);
                 _indexedEntries--;
-                idx.Set((int)slot.FileBlock, BlockFree(data));
+                idx.SlackGrew((int)slot.FileBlock, keeper, off, slack);
                 idx.FirstFreeHint = Math.Min(idx.FirstFreeHint, (int)slot.FileBlock);
                 UpdateDirectoryInode(tx, dirIno, dir);
                 return;
             }
             prev = off;
+            previous = e;
             off += e.RecordLength;
         }
         throw Corrupt("directory index", $"inode {dirIno}: entry not found at block {slot.FileBlock} offset {slot.Offset}");

@@ -4,7 +4,6 @@ using MountFs.Blocks;
 using MountFs.Blocks.Partitions;
 using MountFs.Tool.ImageFiles;
 using MountFs.Vfs;
-using Spectre.Console;
 
 namespace MountFs.Tool.Commands;
 
@@ -71,8 +70,7 @@ public static class InfoCommand
     /// <summary>One row per partition, with the file system each holds.</summary>
     private static void RenderPartitions(ToolContext context, IBlockDevice device, PartitionTable table)
     {
-        var grid = new Table().Border(context.Interactive ? TableBorder.Minimal : TableBorder.Ascii)
-            .AddColumns("#", "Start", "Sectors", "Size", "Type", "Name", "File system");
+        var grid = new TextTable("#", "Start", "Sectors", "Size", "Type", "Name", "File system");
         foreach (var partition in table.Partitions)
         {
             string fileSystem;
@@ -90,11 +88,11 @@ public static class InfoCommand
                 partition.FirstLba.ToString(CultureInfo.InvariantCulture),
                 partition.SectorCount.ToString(CultureInfo.InvariantCulture),
                 SizeArgument.Format(partition.Length),
-                Markup.Escape(partition.TypeDescription + (partition.Bootable ? ", bootable" : "")),
-                Markup.Escape(partition.Name.Length == 0 ? "-" : partition.Name),
-                Markup.Escape(fileSystem));
+                partition.TypeDescription + (partition.Bootable ? ", bootable" : ""),
+                partition.Name.Length == 0 ? "-" : partition.Name,
+                fileSystem);
         }
-        context.Console.Write(grid);
+        context.Out.Write(grid.Render(boxDrawing: context.Interactive));
     }
 
     private static void DescribeFileSystem(ToolContext context, string path, IBlockDevice device, List<(string, string)> rows)

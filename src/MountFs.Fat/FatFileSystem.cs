@@ -474,8 +474,11 @@ public sealed class FatFileSystem : IFileSystem
     {
         var extents = Extents(n.Chain!, offset, data.Length, stackalloc Extent[StackExtents]);
         for (int i = 0; i < extents.Length; i++)
+        {
             _vol.WriteBytes(extents[i].DeviceOffset, data.Slice(extents[i].BufferOffset, extents[i].Length),
                 tailFree: pastEnd && i == extents.Length - 1);
+            _vol.NoteDataWritten(extents[i].DeviceOffset, extents[i].Length);
+        }
     }
 
     public string ReadLink(ulong node) => throw new FsException(Errno.EINVAL, "FAT has no symbolic links");
@@ -738,7 +741,7 @@ public sealed class FatFileSystem : IFileSystem
     {
         // An explicit lock rather than Locked(...): a lambda cannot capture the span, and copying it out costs a
         // large-object allocation per 1 MiB request.
-        Span<Extent> written = stackalloc Extent[StackExtents];
+        long writeBackOffset, writeBackLength;
         lock (_lock)
         {
             if (_disposed) throw new FsException(Errno.EIO, "file system is unmounted");
@@ -761,24 +764,16 @@ public sealed class FatFileSystem : IFileSystem
                 Attributes = n.Entry.Attributes | FatAttributes.Archive,
             };
             Store(n);
-            if (data.Length < WriteBackBytes) return data.Length;
-            written = Extents(n.Chain!, offset, data.Length, written);
+            if (!_vol.TakeWriteBack(out writeBackOffset, out writeBackLength)) return data.Length;
             _readers.EnterReadLock();
         }
-        // A large write (a file being streamed in) is sent on to the disk at once, outside the lock: the data would
-        // otherwise sit in the image's page cache until fsync or unmount and be written then, all of it while the
-        // caller waits, instead of alongside the writes still coming.
-        try
-        {
-            foreach (var e in written) _vol.StartWriteBack(e.DeviceOffset, e.Length);
-        }
+        // Once a few writes' worth of data has piled up (one large write, or a run of small files) it is sent on to the
+        // disk, outside the lock: it would otherwise sit in the image's page cache until fsync or unmount and be
+        // written then, all of it while the caller waits, instead of alongside the writes still coming.
+        try { _vol.StartWriteBack(writeBackOffset, writeBackLength); }
         finally { _readers.ExitReadLock(); }
         return data.Length;
     }
-
-    /// <summary>Writes at least this large start their own write-back (see <see cref="FatVolume.StartWriteBack"/>);
-    /// smaller ones (scattered small writes, small files) wait for the next flush, which writes them together.</summary>
-    private const int WriteBackBytes = 256 * 1024;
 
     public void Flush(ulong node, ulong handle) { }
 

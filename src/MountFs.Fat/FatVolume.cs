@@ -16,6 +16,11 @@ internal sealed class FatVolume
     private byte[]? _fsInfoSector;
     /// <summary>Something was written since the last device flush (a flush with nothing new is skipped).</summary>
     private bool _unsynced;
+    /// <summary>File data written since the last write-back was started: how many bytes, and the device range around them.</summary>
+    private long _pendingBytes, _pendingStart = long.MaxValue, _pendingEnd;
+
+    /// <summary>File data piled up to this much starts its write-back (<see cref="TakeWriteBack"/>).</summary>
+    public const int WriteBackBytes = 1 << 20;
 
     public FatVolume(IBlockDevice device, bool readOnly, Action<string> log)
     {
@@ -178,6 +183,7 @@ internal sealed class FatVolume
     {
         if (ReadOnly) return;
         Sync();
+        ForgetPendingWriteBack();
         if (WriteFat()) Sync();
         if (_dirtyDirectories.Count > 0)
         {
@@ -277,6 +283,34 @@ internal sealed class FatVolume
         // when setting, nothing else has been written yet.
         WriteFat();
         Sync();
+    }
+
+    /// <summary>Records file data just written at <paramref name="offset"/>, for <see cref="TakeWriteBack"/>.</summary>
+    public void NoteDataWritten(long offset, long length)
+    {
+        _pendingBytes += length;
+        _pendingStart = Math.Min(_pendingStart, offset);
+        _pendingEnd = Math.Max(_pendingEnd, offset + length);
+    }
+
+    /// <summary>The device range around the file data written since the last call, once there is at least
+    /// <see cref="WriteBackBytes"/> of it (a large write, or a run of small files, which lie close together as clusters
+    /// are handed out in order); the caller passes it to <see cref="StartWriteBack"/>. The range may cover other dirty
+    /// data too, which is written a little earlier than it would be anyway.</summary>
+    public bool TakeWriteBack(out long offset, out long length)
+    {
+        offset = _pendingStart;
+        length = _pendingEnd - _pendingStart;
+        if (_pendingBytes < WriteBackBytes) return false;
+        ForgetPendingWriteBack();
+        return true;
+    }
+
+    private void ForgetPendingWriteBack()
+    {
+        _pendingBytes = 0;
+        _pendingStart = long.MaxValue;
+        _pendingEnd = 0;
     }
 
     /// <summary>Has the device start writing a range of file data now, without waiting (where it can: an image file or

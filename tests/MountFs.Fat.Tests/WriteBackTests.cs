@@ -41,21 +41,25 @@ public class WriteBackTests
         return bytes;
     }
 
+    /// <summary>Skips unless a plain file beside the image keeps <paramref name="bytes"/> written bytes dirty until
+    /// something syncs it: a file system that keeps no dirty pages (or a kernel without cachestat) cannot show a difference.</summary>
+    private static void RequireDirtyPages(TempImage img, int bytes)
+    {
+        string control = Path.Combine(img.Directory, "control.bin");
+        using (var h = File.OpenHandle(control, FileMode.Create, FileAccess.Write))
+            RandomAccess.Write(h, RandomBytes(bytes, 7), 0);
+        ulong? controlDirty = DirtyPages(control);
+        Skip.If(controlDirty is null, "cachestat(2) is not available (Linux 6.5+)");
+        Skip.If(controlDirty < (ulong)(bytes / Page / 2), $"the temp file system kept only {controlDirty} of {bytes / Page} written pages dirty");
+    }
+
     [SkippableFact]
     public void LargeWrites_LeaveNoDirtyPagesInTheImage_WherePlainWritesOfTheSameSizeStayDirty()
     {
         Skip.IfNot(ExternalTool.Exists("mkfs.fat"), "dosfstools not installed");
         using var img = TempImage.MkfsFat(64L << 20, 32, sectorsPerCluster: 1);
         const int chunk = 1 << 20, chunks = 4;
-        // The control: the same amount written to a plain file beside the image stays dirty until something syncs it.
-        // A file system that keeps no dirty pages (or a kernel without cachestat) cannot show the difference.
-        string control = Path.Combine(img.Directory, "control.bin");
-        using (var h = File.OpenHandle(control, FileMode.Create, FileAccess.Write))
-            for (int i = 0; i < chunks; i++) RandomAccess.Write(h, RandomBytes(chunk, i), (long)i * chunk);
-        ulong? controlDirty = DirtyPages(control);
-        Skip.If(controlDirty is null, "cachestat(2) is not available (Linux 6.5+)");
-        Skip.If(controlDirty < chunks * chunk / Page / 2,
-            $"the temp file system kept only {controlDirty} of {chunks * chunk / Page} written pages dirty");
+        RequireDirtyPages(img, chunks * chunk);
 
         var expected = new byte[chunks * chunk];
         using (var fs = img.Mount())
@@ -75,6 +79,34 @@ public class WriteBackTests
         ExternalTool.AssertFsckClean(img.Path);
         if (ExternalTool.Exists("mtype"))
             Assert.Equal(expected, ExternalTool.Run("mtype", "-i", img.Path, "::big.bin").Stdout);
+    }
+
+    [SkippableFact]
+    public void SmallFilesWrittenInARow_StartTheirWriteBackInBatches_AndReadBackExactly()
+    {
+        Skip.IfNot(ExternalTool.Exists("mkfs.fat"), "dosfstools not installed");
+        using var img = TempImage.MkfsFat(64L << 20, 32, sectorsPerCluster: 1);
+        const int size = 32 << 10, files = 128; // 4 MiB in all, each file far below the batch size
+        RequireDirtyPages(img, files * size);
+        var contents = new List<byte[]>();
+        using (var fs = img.Mount())
+        {
+            for (int i = 0; i < files; i++)
+            {
+                var (f, h) = fs.Create(fs.RootNode, $"f{i:D3}.dat", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+                var data = RandomBytes(size - 100 + i, 200 + i);
+                fs.Write(f.Node, h, 0, data);
+                fs.Release(f.Node, h);
+                contents.Add(data);
+            }
+            // At most the last, unfinished batch (under 1 MiB = 256 pages) is still dirty; without batches all 1024 are.
+            ulong dirty = DirtyPages(img.Path)!.Value;
+            Assert.True(dirty < (ulong)(files * size / Page / 2), $"{dirty} dirty pages in the image after {files} files of {size} bytes");
+        }
+        ExternalTool.AssertFsckClean(img.Path);
+        if (!ExternalTool.Exists("mtype")) return;
+        foreach (int i in new[] { 0, 63, 127 })
+            Assert.Equal(contents[i], ExternalTool.Run("mtype", "-i", img.Path, $"::f{i:D3}.dat").Stdout);
     }
 
     [SkippableFact]

@@ -65,6 +65,9 @@ public sealed partial class Ext2FileSystem
             int total = (int)Math.Min(buffer.Length, size - offset);
             int bs = _geo.BlockSize;
             byte[]? scratch = null;
+            // The kernel's read-ahead turns a sequential reader's requests into large ones; a small one is a
+            // random reader, whose misses fetch their neighbours (TryReadAround).
+            bool small = total <= SmallReadBytes;
             int done = 0;
             while (done < total)
             {
@@ -87,14 +90,14 @@ public sealed partial class Ext2FileSystem
                         if (next != pb + run || _cache.Contains(next)) break;
                         run++;
                     }
-                    if (run > 1 || !TryReadAround(ino, inode, fb, pb, dest))
-                        _cache.ReadRunUncached(pb, run, buffer.Slice(done, run * bs));
+                    var runBytes = buffer.Slice(done, run * bs);
+                    if (!small || !TryReadAround(ino, inode, fb, pb, run, runBytes)) _cache.ReadRunUncached(pb, run, runBytes);
                     n = run * bs;
                 }
                 else
                 {
                     scratch ??= new byte[bs];
-                    if (!TryReadAround(ino, inode, fb, pb, scratch)) _cache.ReadUncached(pb, scratch);
+                    if (!small || !TryReadAround(ino, inode, fb, pb, 1, scratch)) _cache.ReadUncached(pb, scratch);
                     scratch.AsSpan(within, n).CopyTo(dest);
                 }
                 done += n;
@@ -106,6 +109,8 @@ public sealed partial class Ext2FileSystem
     /// <summary>Bytes fetched around a small uncached read (see <see cref="TryReadAround"/>): the kernel's own
     /// default read-ahead, small enough that a truly random reader pays little for the neighbours it never uses.</summary>
     internal const int ReadAroundBytes = 128 * 1024;
+    /// <summary>Requests up to this size read around their misses; larger ones come from sequential readers.</summary>
+    internal const int SmallReadBytes = 16 * 1024;
     /// <summary>Windows remembered as fetched; beyond this (32 GiB of 128 KiB windows) the set starts over.</summary>
     private const int MaxReadAroundWindows = 1 << 18;
     private readonly HashSet<uint> _readAroundWindows = [];
@@ -114,34 +119,34 @@ public sealed partial class Ext2FileSystem
     /// <summary>
     /// A small read that misses the cache (a random reader: the kernel's read-ahead makes sequential reads large)
     /// fetches, once per aligned <see cref="ReadAroundBytes"/> window of the device, the file's physically contiguous
-    /// blocks in that window with one request, and hands back only <paramref name="pb"/>. The neighbours are not kept
+    /// blocks in that window with one request, and hands back only the <paramref name="blocks"/> blocks from
+    /// <paramref name="pb"/> (file block <paramref name="fb"/>) that were asked for. The neighbours are not kept
     /// here (the block cache stays bounded and holds metadata); the request leaves them in the host's page cache of
     /// the image, so later misses in the window cost a memory copy instead of a disk read. Returns false (nothing
     /// read) when the window was fetched before or the file has no contiguous neighbour in it; the window stays
     /// unfetched then, for a later miss of a file that has.
     /// </summary>
-    /// <remarks>Only <paramref name="pb"/>, which the caller found uncached, is used: a neighbour that is dirty in the
+    /// <remarks>Only the blocks asked for, which the caller found uncached, are used: a neighbour that is dirty in the
     /// cache is newer than the device copy read here, which is thrown away.</remarks>
-    private bool TryReadAround(uint ino, Inode inode, long fb, uint pb, Span<byte> block)
+    private bool TryReadAround(uint ino, Inode inode, long fb, uint pb, int blocks, Span<byte> destination)
     {
         int bs = _geo.BlockSize;
-        uint window = (uint)Math.Max(1, ReadAroundBytes / bs);
-        if (window == 1) return false;
+        uint window = (uint)(ReadAroundBytes / bs);
         uint key = pb / window;
-        if (_readAroundWindows.Contains(key)) return false;
+        if ((pb + (uint)blocks - 1) / window != key || _readAroundWindows.Contains(key)) return false;
         uint low = key * window;
         uint high = (uint)Math.Min((ulong)low + window, _sb.BlocksCount);
         long fileBlocks = (inode.Size + bs - 1) / bs;
-        uint first = pb, last = pb;
+        uint first = pb, last = pb + (uint)blocks - 1;
         for (long f = fb - 1; first > low && f >= 0 && MapBlock(ino, inode, f) == first - 1; f--) first--;
-        for (long f = fb + 1; last + 1 < high && f < fileBlocks && MapBlock(ino, inode, f) == last + 1; f++) last++;
+        for (long f = fb + blocks; last + 1 < high && f < fileBlocks && MapBlock(ino, inode, f) == last + 1; f++) last++;
         int count = (int)(last - first + 1);
-        if (count == 1) return false;
+        if (count == blocks) return false;
         if (_readAroundWindows.Count >= MaxReadAroundWindows) _readAroundWindows.Clear();
         _readAroundWindows.Add(key);
         var buffer = _readAroundBuffer ??= new byte[window * bs];
         _cache.ReadRunUncached(first, count, buffer);
-        buffer.AsSpan((int)(pb - first) * bs, bs).CopyTo(block);
+        buffer.AsSpan((int)(pb - first) * bs, blocks * bs).CopyTo(destination);
         ReadAroundCount++;
         return true;
     }

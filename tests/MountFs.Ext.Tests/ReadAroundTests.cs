@@ -57,30 +57,35 @@ public class ReadAroundTests
         fs.Release(a.Node, h);
     }
 
-    [Fact]
-    public void Random_block_reads_of_a_contiguous_file_fetch_each_window_once_and_return_the_right_bytes()
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(1024)]
+    public void Random_4KiB_reads_of_a_contiguous_file_fetch_each_window_once_and_return_the_right_bytes(int blockSize)
     {
-        var device = Formatted();
-        const int blocks = 3 * WindowBlocks;
-        var data = Pattern(blocks * BlockSize, 1);
+        const int ReadSize = 4096;
+        var device = new MemoryBlockDevice(16L << 20);
+        new Ext2Formatter().Format(device, new FormatOptions { BlockSize = blockSize });
+        int length = 3 * Ext2FileSystem.ReadAroundBytes;
+        var data = Pattern(length, 1);
         WriteFile(device, data);
         var log = new ReadLogDevice(device);
         using var fs = Mount(log);
         var a = fs.Lookup(fs.RootNode, "f")!;
         ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
         int before = log.Reads.Count;
-        var block = new byte[BlockSize];
-        fs.Read(a.Node, h, 5L * BlockSize, block);
-        Assert.Equal(data.AsSpan(5 * BlockSize, BlockSize).ToArray(), block);
-        Assert.Contains(log.Reads.Skip(before), r => r.Length > BlockSize); // the neighbours came with it
-        foreach (int fb in Enumerable.Range(0, blocks).OrderBy(i => (i * 37) % blocks))
+        var chunk = new byte[ReadSize];
+        fs.Read(a.Node, h, 5L * ReadSize, chunk);
+        Assert.Equal(data.AsSpan(5 * ReadSize, ReadSize).ToArray(), chunk);
+        Assert.Contains(log.Reads.Skip(before), r => r.Length > ReadSize); // the neighbours came with it
+        int chunks = length / ReadSize;
+        foreach (int c in Enumerable.Range(0, chunks).OrderBy(i => (i * 37) % chunks))
         {
-            Assert.Equal(BlockSize, fs.Read(a.Node, h, (long)fb * BlockSize, block));
-            Assert.True(data.AsSpan(fb * BlockSize, BlockSize).SequenceEqual(block), $"file block {fb}");
+            Assert.Equal(ReadSize, fs.Read(a.Node, h, (long)c * ReadSize, chunk));
+            Assert.True(data.AsSpan(c * ReadSize, ReadSize).SequenceEqual(chunk), $"bytes at {c * ReadSize}");
         }
-        // Three windows' worth of blocks (and the indirect block that splits them) span at most four device
-        // windows, each fetched once; an edge window may hold a single file block, which needs no read-around.
-        var around = log.Reads.Skip(before).Where(r => r.Length > BlockSize).ToList();
+        // Three windows' worth of blocks (and the indirect blocks that split them) span at most four device
+        // windows, each fetched once; an edge window may hold too few file blocks to need a read-around.
+        var around = log.Reads.Skip(before).Where(r => r.Length > ReadSize).ToList();
         Assert.InRange(around.Count, 2, 4);
         Assert.Equal(around.Count, fs.ReadAroundCount);
         Assert.All(around, r => Assert.True(r.Length <= Ext2FileSystem.ReadAroundBytes && r.Offset / Ext2FileSystem.ReadAroundBytes == (r.Offset + r.Length - 1) / Ext2FileSystem.ReadAroundBytes,

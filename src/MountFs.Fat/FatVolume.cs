@@ -1,3 +1,4 @@
+using System.Buffers;
 using MountFs.Blocks;
 using MountFs.Vfs;
 
@@ -110,13 +111,14 @@ internal sealed class FatVolume
     /// the end of the file): they become zeros instead of being read back.</param>
     public void WriteBytes(long offset, ReadOnlySpan<byte> data, bool tailFree = false)
     {
+        if (data.IsEmpty) return;
         int ss = _dev.SectorSize;
         if (offset % ss == 0 && data.Length % ss == 0) { WriteRaw(offset, data); return; }
         long start = offset / ss * ss;
         long end = (offset + data.Length + ss - 1) / ss * ss;
         long alignedStart = (offset + ss - 1) / ss * ss;
         long alignedEnd = (offset + data.Length) / ss * ss;
-        if (alignedEnd - alignedStart >= 4 * ss)
+        if (alignedEnd - alignedStart >= SplitWriteBytes)
         {
             // Large unaligned write: only the two edge sectors need read-modify-write.
             WriteBytes(offset, data[..(int)(alignedStart - offset)]);
@@ -124,13 +126,29 @@ internal sealed class FatVolume
             WriteBytes(alignedEnd, data[(int)(alignedEnd - offset)..], tailFree);
             return;
         }
-        var tmp = new byte[end - start];
-        bool headPartial = offset != start, tailPartial = offset + data.Length != end, single = end - start == ss;
-        if (headPartial || (single && tailPartial && !tailFree)) ReadRaw(start, tmp.AsSpan(0, ss));
-        if (!single && tailPartial && !tailFree) ReadRaw(end - ss, tmp.AsSpan(tmp.Length - ss));
-        data.CopyTo(tmp.AsSpan((int)(offset - start)));
-        WriteRaw(start, tmp);
+        // Smaller ones go out in one device write through a bounce buffer: a small file's last WRITE (whole sectors
+        // and a partial one) costs one system call instead of two, for a copy of at most SplitWriteBytes.
+        int length = (int)(end - start), dataStart = (int)(offset - start), dataEnd = dataStart + data.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var tmp = rented.AsSpan(0, length);
+            bool headPartial = dataStart != 0, tailPartial = dataEnd != length, single = length == ss;
+            bool readHead = headPartial || (single && tailPartial && !tailFree);
+            bool readTail = !single && tailPartial && !tailFree;
+            if (readHead) ReadRaw(start, tmp[..ss]);
+            if (readTail) ReadRaw(end - ss, tmp[^ss..]);
+            // What follows the data in its last sector was not read back: zeros, never a stale pool buffer's bytes.
+            if (tailPartial && !readTail && !(single && readHead)) tmp[dataEnd..].Clear();
+            data.CopyTo(tmp[dataStart..]);
+            WriteRaw(start, tmp);
+        }
+        finally { ArrayPool<byte>.Shared.Return(rented); }
     }
+
+    /// <summary>Unaligned writes whose whole sectors reach this size are written in place, with only their edge sectors
+    /// copied; smaller ones are copied whole into one sector-aligned write.</summary>
+    private const int SplitWriteBytes = 64 * 1024;
 
     /// <summary>The clusters of a chain, as (first cluster, count) runs of neighbours.</summary>
     public static IEnumerable<(int Index, uint Cluster, int Count)> Runs(List<uint> chain, int from, int to)

@@ -10,13 +10,13 @@ public class IoPathTests
     /// <summary>Counts what reaches the device underneath.</summary>
     private sealed class CountingDevice(IBlockDevice inner) : IBlockDevice
     {
-        public int Reads;
+        public int Reads, Writes;
         public string Name => inner.Name;
         public long Length => inner.Length;
         public int SectorSize => inner.SectorSize;
         public bool IsReadOnly => inner.IsReadOnly;
         public void Read(long offset, Span<byte> buffer) { Interlocked.Increment(ref Reads); inner.Read(offset, buffer); }
-        public void Write(long offset, ReadOnlySpan<byte> data) => inner.Write(offset, data);
+        public void Write(long offset, ReadOnlySpan<byte> data) { Interlocked.Increment(ref Writes); inner.Write(offset, data); }
         public void Flush() => inner.Flush();
         public void Discard(long offset, long length) => inner.Discard(offset, length);
         public void Dispose() { }
@@ -30,6 +30,38 @@ public class IoPathTests
     }
 
     private static FatFileSystem Mount(IBlockDevice dev) => new(dev, new MountOptions(), TextWriter.Null);
+
+    [Fact]
+    public void SmallUnalignedWrites_GoOutInOneDeviceWrite_AndKeepTheBytesAroundThemInTheirEdgeSectors()
+    {
+        var counting = new CountingDevice(Formatted());
+        var rng = new Random(11);
+        using var fs = Mount(counting);
+        var (f, h) = fs.Create(fs.RootNode, "f.bin", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+        var expected = new byte[12_000];
+        rng.NextBytes(expected);
+        fs.Write(f.Node, h, 0, expected);
+        // Overwrites starting and ending inside sectors, from one byte to several sectors: each is one device write,
+        // and the bytes sharing its first and last sector survive.
+        foreach (var (at, length) in new[] { (700, 3000), (1, 1), (511, 2), (4095, 5000), (10_001, 1999) })
+        {
+            var piece = new byte[length];
+            rng.NextBytes(piece);
+            int before = counting.Writes;
+            fs.Write(f.Node, h, at, piece);
+            Assert.Equal(1, counting.Writes - before);
+            piece.CopyTo(expected, at);
+            Assert.Equal(expected, FsPaths.ReadFile(fs, f.Node));
+        }
+        // An append ending inside a sector, then growth past it: the gap reads as zeros.
+        fs.Write(f.Node, h, expected.Length, new byte[] { 1, 2, 3 });
+        fs.SetAttributes(f.Node, new SetAttributes { Size = expected.Length + 1000 });
+        var grown = FsPaths.ReadFile(fs, f.Node);
+        Assert.Equal(expected, grown[..expected.Length]);
+        Assert.Equal(new byte[] { 1, 2, 3 }, grown[expected.Length..(expected.Length + 3)]);
+        Assert.All(grown[(expected.Length + 3)..], b => Assert.Equal(0, b));
+        fs.Release(f.Node, h);
+    }
 
     [Fact]
     public void ReadAndWrite_OfAFileInMoreRunsThanTheStackHolds_CoverEveryRunInOneCall()

@@ -48,6 +48,25 @@ public sealed partial class Ext2FileSystem
     }
 
     /// <summary>
+    /// <see cref="MapBlock"/> for a block nobody asked to read (a read-around neighbour): 0 for a hole, a block past
+    /// the map's range or any pointer outside the data area, with no error and no log line, so damage next to a
+    /// read never fails it (the neighbour's own read reports the damage).
+    /// </summary>
+    private uint PeekBlock(Inode inode, long fileBlock)
+    {
+        if (fileBlock < 0 || fileBlock >= _geo.MaxFileBlocks) return 0;
+        Span<int> path = stackalloc int[4];
+        int depth = MapPath(fileBlock, path, 0);
+        uint block = inode.Block(path[0]);
+        for (int level = 1; level < depth && block != 0; level++)
+        {
+            if (block < _sb.FirstDataBlock || block >= _sb.BlocksCount) return 0;
+            block = BinaryPrimitives.ReadUInt32LittleEndian(_cache.Read(block).AsSpan(path[level] * 4));
+        }
+        return block >= _sb.FirstDataBlock && block < _sb.BlocksCount ? block : 0;
+    }
+
+    /// <summary>
     /// Maps file block <paramref name="fileBlock"/>, allocating it (and any missing indirect blocks, zero-filled) if it
     /// is a hole. Updates i_block and i_blocks of <paramref name="inode"/> in memory; the caller writes the inode.
     /// </summary>

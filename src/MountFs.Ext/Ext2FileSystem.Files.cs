@@ -91,13 +91,13 @@ public sealed partial class Ext2FileSystem
                         run++;
                     }
                     var runBytes = buffer.Slice(done, run * bs);
-                    if (!small || !TryReadAround(ino, inode, fb, pb, run, runBytes)) _cache.ReadRunUncached(pb, run, runBytes);
+                    if (!small || !TryReadAround(inode, fb, pb, run, runBytes)) _cache.ReadRunUncached(pb, run, runBytes);
                     n = run * bs;
                 }
                 else
                 {
                     scratch ??= new byte[bs];
-                    if (!small || !TryReadAround(ino, inode, fb, pb, 1, scratch)) _cache.ReadUncached(pb, scratch);
+                    if (!small || !TryReadAround(inode, fb, pb, 1, scratch)) _cache.ReadUncached(pb, scratch);
                     scratch.AsSpan(within, n).CopyTo(dest);
                 }
                 done += n;
@@ -128,7 +128,7 @@ public sealed partial class Ext2FileSystem
     /// </summary>
     /// <remarks>Only the blocks asked for, which the caller found uncached, are used: a neighbour that is dirty in the
     /// cache is newer than the device copy read here, which is thrown away.</remarks>
-    private bool TryReadAround(uint ino, Inode inode, long fb, uint pb, int blocks, Span<byte> destination)
+    private bool TryReadAround(Inode inode, long fb, uint pb, int blocks, Span<byte> destination)
     {
         int bs = _geo.BlockSize;
         uint window = (uint)(ReadAroundBytes / bs);
@@ -138,8 +138,8 @@ public sealed partial class Ext2FileSystem
         uint high = (uint)Math.Min((ulong)low + window, _sb.BlocksCount);
         long fileBlocks = (inode.Size + bs - 1) / bs;
         uint first = pb, last = pb + (uint)blocks - 1;
-        for (long f = fb - 1; first > low && f >= 0 && MapBlock(ino, inode, f) == first - 1; f--) first--;
-        for (long f = fb + blocks; last + 1 < high && f < fileBlocks && MapBlock(ino, inode, f) == last + 1; f++) last++;
+        for (long f = fb - 1; first > low && f >= 0 && PeekBlock(inode, f) == first - 1; f--) first--;
+        for (long f = fb + blocks; last + 1 < high && f < fileBlocks && PeekBlock(inode, f) == last + 1; f++) last++;
         int count = (int)(last - first + 1);
         if (count == blocks) return false;
         if (_readAroundWindows.Count >= MaxReadAroundWindows) _readAroundWindows.Clear();

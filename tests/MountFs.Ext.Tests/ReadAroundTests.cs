@@ -143,6 +143,37 @@ public class ReadAroundTests
         fs.Release(a.Node, h);
     }
 
+    [SkippableFact]
+    public void A_damaged_neighbour_pointer_neither_fails_nor_logs_against_a_read_that_only_fetched_around_it()
+    {
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "mke2fs/debugfs/e2fsck not installed");
+        using var dir = new ScratchDir();
+        string img = ExternalTool.MakeImage(dir.Path, 16L << 20, "-b", "4096");
+        var data = Pattern(WindowBlocks * BlockSize, 6);
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions(), TextWriter.Null))
+        {
+            var (a, h) = fs.Create(fs.RootNode, "f", 0x1A4, OpenFlags.ReadWrite, Credentials.Root);
+            fs.Write(a.Node, h, 0, data);
+            fs.Release(a.Node, h);
+        }
+        var r = ExternalTool.Run("debugfs", "-w", "-R", "sif /f block[6] 4000000000", img);
+        Assert.True(r.Exit == 0, r.Err);
+        var log = new StringWriter();
+        using (var fs = Ext2FileSystem.Mount(ImageFile.Open(img), new MountOptions(), log))
+        {
+            var a = fs.Lookup(fs.RootNode, "f")!;
+            ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
+            var block = new byte[BlockSize];
+            fs.Read(a.Node, h, 5L * BlockSize, block);
+            Assert.True(data.AsSpan(5 * BlockSize, BlockSize).SequenceEqual(block));
+            Assert.Equal("", log.ToString());
+            var e = Assert.Throws<FsException>(() => fs.Read(a.Node, h, 6L * BlockSize, block));
+            Assert.Equal(Errno.EUCLEAN, e.Errno);
+            Assert.Contains("block 4000000000", log.ToString());
+            fs.Release(a.Node, h);
+        }
+    }
+
     private static void WriteFileAt(Ext2FileSystem fs, string name, byte[] data)
     {
         var (a, h) = fs.Create(fs.RootNode, name, 0x1A4, OpenFlags.ReadWrite, Credentials.Root);

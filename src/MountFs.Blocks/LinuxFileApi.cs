@@ -60,6 +60,12 @@ internal static partial class LinuxFileApi
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     public static partial int SyncFileRange(int fd, long offset, long length, uint flags);
 
+    public const int POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>posix_fadvise: returns the error number itself (0 on success), not -1 and errno.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    public static partial int Fadvise(int fd, long offset, long length, int advice);
+
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int IoctlU64(int fd, ulong request, out ulong value);
 

@@ -163,6 +163,26 @@ public sealed class FileBlockDeviceTests : IDisposable
     }
 
     [Fact]
+    public void Prefetch_is_range_checked_and_changes_nothing()
+    {
+        string path = _dir.File("prefetch.img");
+        using (var device = FileBlockDevice.Create(path, 64 * 512))
+        {
+            device.Write(8 * 512, DeviceModelCheck.Pattern(512, 7, 0));
+            device.Prefetch(0, 64 * 512);
+            device.Prefetch(63 * 512, 512);
+            device.Prefetch(64 * 512, 0);
+            Assert.Throws<ArgumentOutOfRangeException>(() => device.Prefetch(63 * 512, 1024));
+            Assert.Throws<ArgumentException>(() => device.Prefetch(100, 512));
+            var back = new byte[512];
+            device.Read(8 * 512, back);
+            Assert.Equal(DeviceModelCheck.Pattern(512, 7, 0), back);
+        }
+        using (var readOnly = FileBlockDevice.Open(path, readOnly: true))
+            readOnly.Prefetch(0, 4096);
+    }
+
+    [Fact]
     public void Create_refuses_to_replace_an_existing_file_unless_asked()
     {
         string path = _dir.File("exists.img");

@@ -87,6 +87,34 @@ public sealed class Ext2CheckerTests
         Assert.Equal(before, Hash(img));
     }
 
+    [SkippableFact]
+    public void Garbage_pointers_from_an_image_file_give_the_same_findings_as_from_memory()
+    {
+        // From an image file pass 1 announces every pointer it is about to follow to the page cache, before it
+        // checks them; garbage ones must change nothing in what is found.
+        Skip.IfNot(ExternalTool.E2fsprogsPresent, "e2fsprogs not installed");
+        using var dir = new ScratchDir();
+        string img = MakePopulatedImage(dir.Path, 1024, 24 << 20);
+        var image = new Ext2Image(img);
+        uint dir1 = image.Entry(2, "dir1").Inode;
+        uint big = image.Entry(dir1, "big.bin").Inode;
+        var bigInode = image.Inode(big);
+        bigInode.SetBlock(Inode.SingleIndirect, 0xFFFF_FFF0);
+        image.SetInode(big, bigInode);
+        var dirInode = image.Inode(dir1);
+        dirInode.SetBlock(1, image.Sb.BlocksCount + 5);
+        image.SetInode(dir1, dirInode);
+        image.Save();
+
+        var fromFile = RunChecker(img, RepairMode.CheckOnly);
+        var fromMemory = new Ext2Checker().Check(new MemoryBlockDevice(File.ReadAllBytes(img), readOnly: true),
+            RepairMode.CheckOnly, true, TextWriter.Null);
+        Assert.Equal(FsckExitCode.Uncorrected, fromFile.ExitCode);
+        Assert.Equal(fromMemory.ExitCode, fromFile.ExitCode);
+        Assert.Equal(fromMemory.Problems, fromFile.Problems);
+        Assert.Contains(fromFile.Problems, p => p.Contains($"inode {big}", StringComparison.OrdinalIgnoreCase));
+    }
+
     [SkippableTheory]
     [InlineData(1024)]
     [InlineData(2048)]

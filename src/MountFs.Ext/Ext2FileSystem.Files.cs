@@ -111,8 +111,8 @@ public sealed partial class Ext2FileSystem
     internal const int ReadAroundBytes = 128 * 1024;
     /// <summary>Requests up to this size read around their misses; larger ones come from sequential readers.</summary>
     internal const int SmallReadBytes = 16 * 1024;
-    /// <summary>Windows remembered as fetched; beyond this (32 GiB of 128 KiB windows) the set starts over.</summary>
-    private const int MaxReadAroundWindows = 1 << 18;
+    /// <summary>Windows remembered as fetched; beyond this (8 GiB of 128 KiB windows, under 2 MiB of set) the set starts over.</summary>
+    private const int MaxReadAroundWindows = 1 << 16;
     private readonly HashSet<uint> _readAroundWindows = [];
     private byte[]? _readAroundBuffer;
 

@@ -126,11 +126,11 @@ public sealed class Ext2Formatter : IFileSystemFormatter
             Array.Clear(bitmaps);
             var blockBitmap = bitmaps.AsSpan(0, bs);
             var inodeBitmap = bitmaps.AsSpan(bs, bs);
-            for (int i = 0; i < used; i++) blockBitmap[i >> 3] |= (byte)(1 << (i & 7));
-            for (long i = groupBlocks; i < 8L * bs; i++) blockBitmap[(int)(i >> 3)] |= (byte)(1 << (int)(i & 7)); // padding past the group's end
+            SetBits(blockBitmap, 0, used);
+            SetBits(blockBitmap, groupBlocks, 8L * bs); // padding past the group's end
             int usedInodes = g == 0 ? (int)LostAndFoundInode : 0;
-            for (int i = 0; i < usedInodes; i++) inodeBitmap[i >> 3] |= (byte)(1 << (i & 7));
-            for (long i = ipg; i < 8L * bs; i++) inodeBitmap[(int)(i >> 3)] |= (byte)(1 << (int)(i & 7)); // padding past ipg
+            SetBits(inodeBitmap, 0, usedInodes);
+            SetBits(inodeBitmap, ipg, 8L * bs); // padding past ipg
             if (ib == bb + 1)
             {
                 device.Write((long)bb * bs, bitmaps);
@@ -206,6 +206,20 @@ public sealed class Ext2Formatter : IFileSystemFormatter
         }
         device.Flush();
         progress?.Report(1.0);
+    }
+
+    /// <summary>Sets bits [<paramref name="from"/>, <paramref name="to"/>) of a bitmap, whole bytes at a time where it can
+    /// (a 4 KiB-block group's padding is 24,576 bits).</summary>
+    internal static void SetBits(Span<byte> bitmap, long from, long to)
+    {
+        for (; from < to && (from & 7) != 0; from++) bitmap[(int)(from >> 3)] |= (byte)(1 << (int)(from & 7));
+        long wholeBytes = (to - from) >> 3;
+        if (wholeBytes > 0)
+        {
+            bitmap.Slice((int)(from >> 3), (int)wholeBytes).Fill(0xFF);
+            from += wholeBytes << 3;
+        }
+        for (; from < to; from++) bitmap[(int)(from >> 3)] |= (byte)(1 << (int)(from & 7));
     }
 
     private static Inode DirectoryInode(ushort mode, ushort links, uint now, int size)

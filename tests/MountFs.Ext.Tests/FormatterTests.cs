@@ -82,4 +82,26 @@ public class FormatterTests
     {
         public void Report(double value) => report(value);
     }
+
+    [Fact]
+    public void SetBits_sets_exactly_the_range_and_keeps_the_other_bits()
+    {
+        var rng = new Random(5);
+        for (int from = 0; from <= 48; from++)
+        {
+            for (int to = from; to <= 48; to++)
+            {
+                var before = new byte[6];
+                rng.NextBytes(before);
+                var actual = (byte[])before.Clone();
+                Ext2Formatter.SetBits(actual, from, to);
+                for (int bit = 0; bit < 48; bit++)
+                {
+                    bool was = (before[bit >> 3] & (1 << (bit & 7))) != 0;
+                    bool now = (actual[bit >> 3] & (1 << (bit & 7))) != 0;
+                    Assert.True(now == (was || (bit >= from && bit < to)), $"[{from}, {to}) bit {bit}");
+                }
+            }
+        }
+    }
 }

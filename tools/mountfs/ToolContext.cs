@@ -1,3 +1,5 @@
+using Spectre.Console;
+
 namespace MountFs.Tool;
 
 /// <summary>
@@ -15,6 +17,28 @@ public sealed class ToolContext
         Interactive = interactive;
     }
 
+    private IAnsiConsole? _console;
+
+    /// <summary>Built on first use: creating it probes the terminal and reads the whole environment, which a
+    /// command that prints no table or progress (mkfs and fsck into a file or pipe) should not pay for.</summary>
+    private IAnsiConsole CreateConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = Interactive ? InteractionSupport.Detect : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(Out),
+        });
+        if (!Interactive)
+        {
+            // Files and pipes get plain ASCII tables that grep and diff handle.
+            console.Profile.Width = 200;
+            console.Profile.Capabilities.Unicode = false;
+        }
+        return console;
+    }
+
     public LayoutRegistry Registry { get; }
 
     /// <summary>Text results (listings, reports).</summary>
@@ -28,6 +52,9 @@ public sealed class ToolContext
 
     /// <summary>True when stdout is a terminal: progress bars and colours are shown only then.</summary>
     public bool Interactive { get; }
+
+    /// <summary>Spectre console over <see cref="Out"/> for tables and progress.</summary>
+    public IAnsiConsole Console => _console ??= CreateConsole();
 
     public void ReportError(string subject, string message) => Error.WriteLine($"mountfs: {subject}: {WithoutSubject(subject, message)}");
 

@@ -4,6 +4,7 @@ using MountFs.Blocks;
 using MountFs.Blocks.Partitions;
 using MountFs.Tool.ImageFiles;
 using MountFs.Vfs;
+using Spectre.Console;
 
 namespace MountFs.Tool.Commands;
 
@@ -70,7 +71,8 @@ public static class InfoCommand
     /// <summary>One row per partition, with the file system each holds.</summary>
     private static void RenderPartitions(ToolContext context, IBlockDevice device, PartitionTable table)
     {
-        var grid = new TextTable("#", "Start", "Sectors", "Size", "Type", "Name", "File system");
+        var grid = new Table().Border(context.Interactive ? TableBorder.Minimal : TableBorder.Ascii)
+            .AddColumns("#", "Start", "Sectors", "Size", "Type", "Name", "File system");
         foreach (var partition in table.Partitions)
         {
             string fileSystem;
@@ -88,11 +90,11 @@ public static class InfoCommand
                 partition.FirstLba.ToString(CultureInfo.InvariantCulture),
                 partition.SectorCount.ToString(CultureInfo.InvariantCulture),
                 SizeArgument.Format(partition.Length),
-                partition.TypeDescription + (partition.Bootable ? ", bootable" : ""),
-                partition.Name.Length == 0 ? "-" : partition.Name,
-                fileSystem);
+                Markup.Escape(partition.TypeDescription + (partition.Bootable ? ", bootable" : "")),
+                Markup.Escape(partition.Name.Length == 0 ? "-" : partition.Name),
+                Markup.Escape(fileSystem));
         }
-        context.Out.Write(grid.Render(boxDrawing: context.Interactive));
+        context.Console.Write(grid);
     }
 
     private static void DescribeFileSystem(ToolContext context, string path, IBlockDevice device, List<(string, string)> rows)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using MountFs.Blocks;
 using MountFs.Tool.ImageFiles;
 using MountFs.Vfs;
+using Spectre.Console;
 
 namespace MountFs.Tool.Commands;
 
@@ -151,7 +152,17 @@ public static class MkfsCommand
             formatter.Format(device, options);
             return;
         }
-        using var progress = new TerminalProgress(context.Out, "Writing file system");
-        formatter.Format(device, options with { Progress = progress });
+        context.Console.Progress().AutoClear(true).Start(progress =>
+        {
+            var task = progress.AddTask("Writing file system", maxValue: 1.0);
+            formatter.Format(device, options with { Progress = new ProgressCallback(f => task.Value = f) });
+            task.Value = 1.0;
+        });
+    }
+
+    /// <summary>Reports on the formatter's own thread (Progress&lt;T&gt; would post to the thread pool and lag behind).</summary>
+    private sealed class ProgressCallback(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
     }
 }

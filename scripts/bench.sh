@@ -91,8 +91,10 @@ calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
 
 # Waits up to SECONDS for a process this script started to exit; then signals it (by pid only).
 wait_exit() {
+    # Polled every 5 ms: a FUSE server exits a few ms after umount returns, and the copy-tree figure
+    # is timed until it has (a 0.1 s poll added up to 0.1 s to every FUSE subject's time).
     local pid="$1" seconds="$2" t=0
-    while kill -0 "$pid" 2>/dev/null && ((t < seconds * 10)); do sleep 0.1; t=$((t + 1)); done
+    while kill -0 "$pid" 2>/dev/null && ((t < seconds * 200)); do sleep 0.005; t=$((t + 1)); done
     if kill -0 "$pid" 2>/dev/null; then
         log "process $pid still running after ${seconds}s; sending SIGTERM"
         kill -TERM "$pid" 2>/dev/null

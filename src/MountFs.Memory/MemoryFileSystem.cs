@@ -369,7 +369,13 @@ public sealed partial class MemoryFileSystem : IFileSystem
 
     public void Dispose()
     {
-        lock (_lock) _disposed = true;
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            // Regions live outside the GC heap: give them back now rather than at finalization.
+            foreach (var node in _nodes.Values) node.Data?.Release();
+        }
     }
 
     private static bool IsDevice(MemoryNode node) =>
@@ -485,7 +491,9 @@ public sealed partial class MemoryFileSystem : IFileSystem
     {
         if (node.Links > 0 || node.OpenHandles > 0 || node.Referenced || node == _root) return;
         _nodes.Remove(node.Id);
-        if (node.Data is not null) _usedPages -= node.Data.PageCount;
+        if (node.Data is null) return;
+        _usedPages -= node.Data.PageCount;
+        node.Data.Release();
     }
 
     private NodeAttributes Attributes(MemoryNode node)

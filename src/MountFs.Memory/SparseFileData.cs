@@ -1,49 +1,50 @@
 namespace MountFs.Memory;
 
 /// <summary>
-/// A regular file's bytes as fixed-size pages keyed by page index: pages never written are holes
-/// that read as zeros and cost nothing, so a file whose size passes 4 GiB holds only what was written.
+/// A regular file's bytes as 4 KiB pages grouped in aligned 2 MiB <see cref="SparseChunk"/>s: pages never written
+/// are holes that read as zeros and cost nothing, so a file whose size passes 4 GiB holds only what was written.
 /// </summary>
 /// <remarks>
 /// Invariant: every byte of a stored page at or past <see cref="Size"/> is zero, so growing the
 /// file (by truncate or by a write past the end) exposes zeros without touching pages.
+/// A chunk that a write or fallocate would leave at least half present moves into one 2 MiB mapping
+/// (<see cref="PageRegion"/>, pre-faulted by a background thread): a streaming write then costs one copy and a
+/// few bit operations per request instead of a pinned allocation, a table insert and a page fault per 4 KiB.
+/// Holes, SEEK_DATA/SEEK_HOLE and the block count stay per page, and the memory held for a chunk is at most
+/// twice what it counts. <see cref="Release"/> gives the regions back.
 /// Not thread-safe: the owning file system serialises access.
 /// </remarks>
 internal sealed class SparseFileData
 {
     public const int PageSize = 4096;
-    private const int ProbeLimit = 1024;
+    private const int ChunkShift = 21;
+    // log2 of the pages in a chunk: file page number >> ChunkPageShift = chunk index.
+    private const int ChunkPageShift = ChunkShift - 12;
+    private const int ProbeLimit = 64;
 
-    // Pages are grouped into chunks for ordered queries (SEEK_DATA/SEEK_HOLE, range removal): the
-    // sorted set holds one entry per chunk with any page, so a streaming write touches it once per
-    // chunk instead of allocating and balancing a tree node per page.
-    private const int ChunkShift = 8;
-    private const long ChunkPages = 1L << ChunkShift;
-
-    private readonly Dictionary<long, byte[]> _pages = [];
-    private readonly Dictionary<long, int> _chunkCounts = [];
-    private readonly SortedSet<long> _chunks = [];
+    private readonly Dictionary<long, SparseChunk> _chunks = [];
+    // The same chunks in order, for ordered queries (SEEK_DATA, range removal, counting a long range).
+    private readonly SortedSet<long> _order = [];
 
     public long Size { get; private set; }
 
-    public long PageCount => _pages.Count;
+    public long PageCount { get; private set; }
+
+    /// <summary>Chunks held in one region (what tests check to know the dense path ran).</summary>
+    internal int DenseChunks => _chunks.Values.Count(c => c.IsDense);
 
     /// <summary>Pages that would be allocated to hold [offset, offset+length).</summary>
     public long MissingPages(long offset, long length)
     {
         if (length <= 0) return 0;
         long first = offset / PageSize, last = (offset + length - 1) / PageSize;
-        long span = last - first + 1;
-        // A write's range is at most a few hundred pages: probing each costs less than building a
-        // sorted view (an allocation and a tree walk) on every write.
-        if (span <= ProbeLimit) return span - PresentBetween(first, last);
         long present = 0;
-        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, last >> ChunkShift))
+        foreach (var (index, chunk) in ChunksBetween(first >> ChunkPageShift, last >> ChunkPageShift))
         {
-            long from = Math.Max(first, chunk << ChunkShift), to = Math.Min(last, ((chunk + 1) << ChunkShift) - 1);
-            present += to - from + 1 == ChunkPages ? _chunkCounts[chunk] : PresentBetween(from, to);
+            var (from, to) = PagesIn(index, first, last);
+            present += chunk.CountBetween(from, to);
         }
-        return span - present;
+        return last - first + 1 - present;
     }
 
     public int Read(long offset, Span<byte> buffer)
@@ -54,13 +55,10 @@ internal sealed class SparseFileData
         while (done < count)
         {
             long position = offset + done;
-            long index = position / PageSize;
-            int inPage = (int)(position % PageSize);
-            int n = Math.Min(PageSize - inPage, count - done);
-            if (_pages.TryGetValue(index, out var page))
-                page.AsSpan(inPage, n).CopyTo(buffer.Slice(done, n));
-            else
-                buffer.Slice(done, n).Clear();
+            int inChunk = (int)(position & (SparseChunk.Bytes - 1));
+            int n = Math.Min(SparseChunk.Bytes - inChunk, count - done);
+            if (_chunks.TryGetValue(position >> ChunkShift, out var chunk)) chunk.Read(inChunk, buffer.Slice(done, n));
+            else buffer.Slice(done, n).Clear();
             done += n;
         }
         return count;
@@ -73,9 +71,12 @@ internal sealed class SparseFileData
         while (done < data.Length)
         {
             long position = offset + done;
-            int inPage = (int)(position % PageSize);
-            int n = Math.Min(PageSize - inPage, data.Length - done);
-            data.Slice(done, n).CopyTo(PageAt(position / PageSize, wholePage: n == PageSize).AsSpan(inPage, n));
+            int inChunk = (int)(position & (SparseChunk.Bytes - 1));
+            int n = Math.Min(SparseChunk.Bytes - inChunk, data.Length - done);
+            var chunk = ChunkFor(position >> ChunkShift, inChunk / PageSize, (inChunk + n - 1) / PageSize);
+            int before = chunk.Count;
+            chunk.Write(inChunk, data.Slice(done, n));
+            PageCount += chunk.Count - before;
             done += n;
         }
         if (data.Length > 0) Size = Math.Max(Size, offset + data.Length);
@@ -93,45 +94,47 @@ internal sealed class SparseFileData
     {
         if (length <= 0) return;
         long first = offset / PageSize, last = (offset + length - 1) / PageSize;
-        for (long index = first; index <= last; index++) PageAt(index, wholePage: false);
+        for (long index = first >> ChunkPageShift; index <= last >> ChunkPageShift; index++)
+        {
+            var (from, to) = PagesIn(index, first, last);
+            var chunk = ChunkFor(index, from, to);
+            int before = chunk.Count;
+            chunk.Allocate(from, to);
+            PageCount += chunk.Count - before;
+        }
     }
 
     /// <summary>Zeroes [offset, offset+length); whole pages are dropped (a hole) when <paramref name="dropWholePages"/>.</summary>
     public void ZeroRange(long offset, long length, bool dropWholePages)
     {
-        if (length <= 0 || _pages.Count == 0) return;
+        if (length <= 0 || PageCount == 0) return;
         long end = length > long.MaxValue - offset ? long.MaxValue : offset + length;
-        long first = offset / PageSize, last = (end - 1) / PageSize;
-        foreach (long index in PresentIndices(first, last))
+        // Collected first: emptied chunks leave the set while we go.
+        foreach (var (index, chunk) in ChunksBetween(offset >> ChunkShift, (end - 1) >> ChunkShift).ToList())
         {
-            long pageStart = index * PageSize;
-            int from = (int)Math.Max(0, offset - pageStart);
-            int to = (int)Math.Min(PageSize, end - pageStart);
-            if (from == 0 && to == PageSize && dropWholePages)
-            {
-                RemovePage(index);
-            }
-            else
-            {
-                _pages[index].AsSpan(from, to - from).Clear();
-            }
+            long chunkStart = index << ChunkShift;
+            int from = (int)Math.Max(0, offset - chunkStart);
+            int to = (int)Math.Min(SparseChunk.Bytes, end - chunkStart);
+            int before = chunk.Count;
+            if (dropWholePages && from == 0 && to == SparseChunk.Bytes) chunk.Dispose();
+            else chunk.Zero(from, to, dropWholePages);
+            PageCount += chunk.Count - before;
+            if (chunk.Count == 0) RemoveChunk(index);
         }
     }
 
     /// <summary>First offset at or after <paramref name="offset"/> backed by a page, or -1 if none before the end.</summary>
     public long NextData(long offset)
     {
-        if (offset >= Size || _pages.Count == 0) return -1;
+        if (offset >= Size || PageCount == 0) return -1;
         long first = offset / PageSize;
-        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, long.MaxValue >> ChunkShift))
+        long firstChunk = first >> ChunkPageShift;
+        foreach (long index in _order.GetViewBetween(firstChunk, long.MaxValue >> ChunkShift))
         {
-            long from = Math.Max(first, chunk << ChunkShift), to = ((chunk + 1) << ChunkShift) - 1;
-            for (long index = from; index <= to; index++)
-            {
-                if (!_pages.ContainsKey(index)) continue;
-                long start = Math.Max(offset, index * PageSize);
-                return start < Size ? start : -1;
-            }
+            int page = _chunks[index].NextPresent(index == firstChunk ? (int)(first & (SparseChunk.Pages - 1)) : 0);
+            if (page < 0) continue;
+            long start = Math.Max(offset, ((index << ChunkPageShift) + page) * PageSize);
+            return start < Size ? start : -1;
         }
         return -1;
     }
@@ -142,67 +145,62 @@ internal sealed class SparseFileData
         long index = offset / PageSize;
         while (index * PageSize < Size)
         {
-            // A full chunk holds no hole: skip it whole.
-            if ((index & (ChunkPages - 1)) == 0 && _chunkCounts.GetValueOrDefault(index >> ChunkShift) == ChunkPages)
-            {
-                index += ChunkPages;
-                continue;
-            }
-            if (!_pages.ContainsKey(index)) break;
-            index++;
+            if (!_chunks.TryGetValue(index >> ChunkPageShift, out var chunk)) break;
+            int page = chunk.NextAbsent((int)(index & (SparseChunk.Pages - 1)));
+            index = (index & ~(long)(SparseChunk.Pages - 1)) + page;
+            if (page < SparseChunk.Pages) break;
         }
         return Math.Min(Math.Max(offset, index * PageSize), Size);
     }
 
-    private long PresentBetween(long first, long last)
+    /// <summary>Gives every region back (the file is gone); the data reads as empty afterwards.</summary>
+    public void Release()
     {
-        long present = 0;
-        for (long index = first; index <= last; index++)
-            if (_pages.ContainsKey(index)) present++;
-        return present;
+        foreach (var chunk in _chunks.Values) chunk.Dispose();
+        _chunks.Clear();
+        _order.Clear();
+        PageCount = 0;
+        Size = 0;
     }
 
-    /// <summary>Indices of stored pages in [first, last], in order, collected before the caller changes them.</summary>
-    private List<long> PresentIndices(long first, long last)
+    /// <summary>The chunk that is about to get pages [from, to], made dense when that leaves it at least half present.</summary>
+    private SparseChunk ChunkFor(long index, int from, int to)
     {
-        var found = new List<long>();
-        foreach (long chunk in _chunks.GetViewBetween(first >> ChunkShift, last >> ChunkShift))
+        if (!_chunks.TryGetValue(index, out var chunk))
         {
-            long from = Math.Max(first, chunk << ChunkShift), to = Math.Min(last, ((chunk + 1) << ChunkShift) - 1);
-            for (long index = from; index <= to; index++)
-                if (_pages.ContainsKey(index)) found.Add(index);
+            chunk = new SparseChunk();
+            _chunks.Add(index, chunk);
+            _order.Add(index);
         }
-        return found;
+        if (!chunk.IsDense && chunk.Count + (to - from + 1) - chunk.CountBetween(from, to) >= SparseChunk.Pages / 2)
+            chunk.TryMakeDense();
+        return chunk;
     }
 
-    private void RemovePage(long index)
+    private void RemoveChunk(long index)
     {
-        if (!_pages.Remove(index)) return;
-        long chunk = index >> ChunkShift;
-        int left = _chunkCounts[chunk] - 1;
-        if (left > 0)
-        {
-            _chunkCounts[chunk] = left;
-            return;
-        }
-        _chunkCounts.Remove(chunk);
-        _chunks.Remove(chunk);
+        if (!_chunks.Remove(index, out var chunk)) return;
+        _order.Remove(index);
+        chunk.Dispose();
     }
 
-    /// <param name="wholePage">The caller overwrites every byte, so a new page need not be zeroed first.</param>
-    private byte[] PageAt(long index, bool wholePage)
+    /// <summary>Pages [first, last] of the file as page numbers inside chunk <paramref name="index"/>.</summary>
+    private static (int From, int To) PagesIn(long index, long first, long last)
     {
-        if (!_pages.TryGetValue(index, out var page))
+        long chunkFirst = index << ChunkPageShift;
+        return ((int)(Math.Max(first, chunkFirst) - chunkFirst), (int)(Math.Min(last, chunkFirst + SparseChunk.Pages - 1) - chunkFirst));
+    }
+
+    /// <summary>The existing chunks with index in [first, last], in order: probed one by one for a short range.</summary>
+    private IEnumerable<(long Index, SparseChunk Chunk)> ChunksBetween(long first, long last)
+    {
+        if (_chunks.Count == 0) yield break;
+        if (last - first < ProbeLimit)
         {
-            // Pages live as long as the file: on the pinned heap they are never copied from generation
-            // to generation by the GC, which otherwise moves every written byte twice more.
-            page = wholePage ? GC.AllocateUninitializedArray<byte>(PageSize, pinned: true) : GC.AllocateArray<byte>(PageSize, pinned: true);
-            _pages[index] = page;
-            long chunk = index >> ChunkShift;
-            int count = _chunkCounts.GetValueOrDefault(chunk);
-            if (count == 0) _chunks.Add(chunk);
-            _chunkCounts[chunk] = count + 1;
+            for (long index = first; index <= last; index++)
+                if (_chunks.TryGetValue(index, out var chunk)) yield return (index, chunk);
+            yield break;
         }
-        return page;
+        foreach (long index in _order.GetViewBetween(first, last)) yield return (index, _chunks[index]);
     }
 }

@@ -53,6 +53,14 @@ internal sealed partial class PageRegion : SafeHandle
         return new Span<byte>((byte*)handle + offset, length);
     }
 
+    /// <summary>Faults in [offset, offset+length) now (fallocate: the memory is taken when asked for, as tmpfs does,
+    /// not on the first write); best effort, the writer faults what this leaves.</summary>
+    public void Populate(int offset, int length)
+    {
+        Slice(offset, length);
+        _ = Madvise(handle + offset, (nuint)length, MadvPopulateWrite);
+    }
+
     protected override bool ReleaseHandle() => Munmap(handle, Size) == 0;
 
     private static PageRegion? Map()

@@ -113,12 +113,13 @@ internal sealed class SparseChunk : IDisposable
         }
     }
 
-    /// <summary>Makes pages [first, last] present (zeros where they were absent).</summary>
+    /// <summary>Makes pages [first, last] present (zeros where they were absent) and backs them with memory now.</summary>
     public void Allocate(int first, int last)
     {
         if (_region is not null)
         {
             Count += SetPresent(first, last);
+            _region.Populate(first * PageSize, (last - first + 1) * PageSize);
             return;
         }
         for (int page = first; page <= last; page++) Add(page, wholePage: false);

@@ -60,14 +60,6 @@ public sealed record FuseOptions
     /// no_io_uring turns it off.</summary>
     public bool IoUring { get; init; } = true;
 
-    /// <summary>
-    /// The layout keeps its data in memory and never waits on a device (the memory layout): reads, writes, fsync,
-    /// truncation and the rest are then served by the thread that received them, as metadata requests are,
-    /// instead of being handed to another thread so that one slow device request cannot stall the others. Each
-    /// hand-off costs two thread wake-ups per request; set by <c>mountfs mount</c> for the memory layout.
-    /// </summary>
-    public bool DataInMemory { get; init; }
-
     /// <summary>Ring entries (requests in flight) per io_uring queue; each holds a max_write payload buffer.</summary>
     public int IoUringDepth { get; init; } = 8;
 

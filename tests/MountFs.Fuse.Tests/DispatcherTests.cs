@@ -114,31 +114,6 @@ public sealed class DispatcherTests
     }
 
     [Fact]
-    public void NothingWaitsWhenTheDataIsInMemory()
-    {
-        // Every request the device-backed mount hands on (read, write, fsync, truncate, a big FORGET) is served in place.
-        var d = new FuseDispatcher(new MemoryFileSystem(), new FuseOptions { DataInMemory = true });
-        d.Process(RequestBuilder.Init(38, Kernel638).Build(), _reply);
-        int n = d.Process(new RequestBuilder(FuseOpcode.Create, 1).U32(0x41).U32(0x81A4).U32(0).U32(0).Name("f").Build(), _reply);
-        var created = Reply.Parse(_reply, n);
-        Assert.Equal(0, created.Error);
-        ulong node = EntryOut.Parse(created.Payload).NodeId;
-        ulong fh = OpenOut.Parse(created.Payload.AsSpan(EntryOut.WireSize)).Handle;
-        var write = RequestBuilder.Io(FuseOpcode.Write, node, fh, 0, 5).Bytes("hello"u8).Build();
-        Assert.False(d.MayWait(write));
-        Assert.Equal(0, Reply.Parse(_reply, d.Process(write, _reply)).Error);
-        Assert.False(d.MayWait(RequestBuilder.Io(FuseOpcode.Read, node, fh, 0, 10).Build()));
-        Assert.False(d.MayWait(new RequestBuilder(FuseOpcode.Fsync, node).U64(fh).U32(0).U32(0).Build()));
-        Assert.False(d.MayWait(new RequestBuilder(FuseOpcode.SetAttr, node).U32(1 << 3).U32(0).Build()));
-        Assert.False(d.MayWait(new RequestBuilder(FuseOpcode.Release, node).U64(fh).U32(0).U32(0).U64(0).Build()));
-        // The same requests on a mount without the option are handed on.
-        Init();
-        var (entry, handle) = Create(1, "f");
-        Assert.True(_d.MayWait(RequestBuilder.Io(FuseOpcode.Write, entry.NodeId, handle, 0, 5).Bytes("hello"u8).Build()));
-        Assert.True(_d.MayWait(new RequestBuilder(FuseOpcode.Fsync, entry.NodeId).U64(handle).U32(0).U32(0).Build()));
-    }
-
-    [Fact]
     public void FlushIsEnosysUnlessFlushOnClose()
     {
         // The kernel sends FLUSH per close(2) under the writeback cache whatever FOPEN_NOFLUSH says;

@@ -83,12 +83,12 @@ public sealed class FuseDispatcher
     /// it should hand the reader role on before processing it (see <see cref="FuseSession"/>). RELEASE of a
     /// handle nothing was written through, and FORGET that frees little, are answered in place: handing
     /// the role on costs a thread wake-up per request (measured here: +25% creates/s, +50% unlinks/s
-    /// without those hand-offs). Never with <see cref="FuseOptions.DataInMemory"/>: nothing waits on a device.
+    /// without those hand-offs).
     /// </summary>
     public bool MayWait(ReadOnlySpan<byte> request)
     {
         const uint SizeValid = 1 << 3; // FATTR_SIZE in fuse_setattr_in.valid, the first field after the header
-        if (request.Length < FuseInHeader.Size + 8 || _options.DataInMemory) return false;
+        if (request.Length < FuseInHeader.Size + 8) return false;
         var opcode = (FuseOpcode)BinaryPrimitives.ReadUInt32LittleEndian(request[4..]);
         var body = request[FuseInHeader.Size..];
         return opcode switch

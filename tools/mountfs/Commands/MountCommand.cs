@@ -7,7 +7,6 @@ using Mono.Unix.Native;
 using MountFs.Blocks;
 using MountFs.Fuse;
 using MountFs.Fuse.Mounting;
-using MountFs.Memory;
 using MountFs.Tool.ImageFiles;
 using MountFs.Vfs;
 
@@ -194,11 +193,7 @@ public static class MountCommand
         string fsName = ImageSpec.TryParse(invocation.Image) is { } spec
             ? Path.GetFullPath(spec.Path) + (spec.Partition is int n ? $"@{n}" : "")
             : invocation.Image;
-        var fuse = request.Fuse with
-        {
-            FsName = request.Fuse.FsName == "mountfs" ? fsName : request.Fuse.FsName,
-            DataInMemory = fileSystem is MemoryFileSystem,
-        };
+        var fuse = request.Fuse with { FsName = request.Fuse.FsName == "mountfs" ? fsName : request.Fuse.FsName };
         var log = TextWriter.Synchronized(context.Error);
         try
         {

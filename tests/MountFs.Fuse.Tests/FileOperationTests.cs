@@ -167,7 +167,7 @@ public sealed class FileOperationTests
         using (var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.ReadWrite))
         using (var view = map.CreateViewAccessor())
         {
-            view.Write(5000, 0x1122334455667788L);
+            MappedViewCopy.Write(view, 5000, BitConverter.GetBytes(0x1122334455667788L));
             view.Flush();
         }
         byte[] data = File.ReadAllBytes(path);
@@ -176,7 +176,7 @@ public sealed class FileOperationTests
         using var map2 = MemoryMappedFile.CreateFromFile(m["mapped2"], FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         using var view2 = map2.CreateViewAccessor(0, 11, MemoryMappedFileAccess.Read);
         var bytes = new byte[11];
-        view2.ReadArray(0, bytes, 0, 11);
+        MappedViewCopy.Read(view2, 0, bytes);
         Assert.Equal("mapped read", Encoding.ASCII.GetString(bytes));
     }
 

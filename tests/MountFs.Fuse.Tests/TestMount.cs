@@ -8,9 +8,11 @@ namespace MountFs.Fuse.Tests;
 public sealed class TestMount : IDisposable
 {
     private readonly List<string> _log;
+    private readonly MountWatchdog? _watchdog;
 
     private TestMount(IFileSystem fileSystem, string directory, FuseMount mount, List<string> log)
     {
+        _watchdog = MountWatchdog.Start(directory);
         FileSystem = fileSystem;
         Root = directory;
         Mount = mount;
@@ -62,6 +64,8 @@ public sealed class TestMount : IDisposable
     public void Dispose()
     {
         Mount.Dispose();
+        _watchdog?.Dispose();
+        _watchdog?.ThrowIfFired();
         // A layout bug answered EIO would otherwise pass unnoticed wherever the caller tolerates errors.
         Assert.Empty(InternalErrors);
         try

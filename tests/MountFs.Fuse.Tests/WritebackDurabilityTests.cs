@@ -53,6 +53,7 @@ public sealed partial class WritebackDurabilityTests
         TestMount.SkipIfUnavailable();
         string dir = TestMount.NewDirectory();
         var mount = FuseMount.Start(fs, dir, options with { FsName = "test-writeback" });
+        var watchdog = MountWatchdog.Start(dir);
         try
         {
             body(mount);
@@ -60,7 +61,9 @@ public sealed partial class WritebackDurabilityTests
         finally
         {
             mount.Dispose();
+            watchdog?.Dispose();
             if (Mounting.MountTable.Find(dir) is null) Directory.Delete(dir);
+            watchdog?.ThrowIfFired();
         }
     }
 
@@ -135,8 +138,8 @@ public sealed partial class WritebackDurabilityTests
             {
                 for (int page = 0; page < 5; page++)
                 {
-                    view.Write(page * 4096 + 77, 0x0102030405060708L + page);
                     BitConverter.TryWriteBytes(expected.AsSpan(page * 4096 + 77), 0x0102030405060708L + page);
+                    MappedViewCopy.Write(view, page * 4096 + 77, expected.AsSpan(page * 4096 + 77, 8));
                 }
             }
             // Read back through the page cache, then again from the layout after the unmount.

@@ -169,9 +169,13 @@ public static class FuseMounter
     /// <summary>Breaks a hung connection through /sys/fs/fuse/connections/ID/abort (the kernel's last resort).</summary>
     public static bool Abort(int connectionId)
     {
-        string path = $"/sys/fs/fuse/connections/{connectionId}/abort";
+        const string Connections = "/sys/fs/fuse/connections";
+        string path = $"{Connections}/{connectionId}/abort";
         try
         {
+            // Not every system mounts fusectl (ours did not): without it a hung mount could never be broken.
+            if (!File.Exists(path) && IsRoot && Directory.Exists(Connections) && !Directory.EnumerateFileSystemEntries(Connections).Any())
+                LibC.Mount("fusectl", Connections, "fusectl", 0, "");
             File.WriteAllText(path, "1");
             return true;
         }

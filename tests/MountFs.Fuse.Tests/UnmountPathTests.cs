@@ -153,6 +153,7 @@ public sealed class MountCommandTests
         try
         {
             Assert.True(WaitUntil(() => MountTable.Find(mnt) is not null), "mount did not appear");
+            using var guard = MountWatchdog.Start(mnt);
             // Written but never fsynced: the unmount on SIGTERM must still flush it.
             File.WriteAllText(Path.Combine(mnt, "f"), "kept");
             ChildProcess.Run("kill", "-TERM", process.Id.ToString());
@@ -183,6 +184,7 @@ public sealed class MountCommandTests
             Assert.Equal(0, Mountfs("mkfs", "-t", "ext2", image, "32M").Code);
             var (code, output) = Mountfs("mount", image, mnt);
             Assert.True(code == 0, output);
+            using var guard = MountWatchdog.Start(mnt);
             Assert.Equal($"{image} {mnt} fuse.mountfs", string.Join(' ', File.ReadAllLines("/proc/mounts")
                 .First(l => l.Split(' ')[1] == mnt).Split(' ')[..3]));
             using (var f = new FileStream(Path.Combine(mnt, "durable"), FileMode.Create))
@@ -217,6 +219,7 @@ public sealed class MountCommandTests
 
             (code, output) = Mountfs("mount", "-t", "ext2", "-o", "ro", image, mnt);
             Assert.True(code == 0, output);
+            using var readOnlyGuard = MountWatchdog.Start(mnt);
             byte[] back = File.ReadAllBytes(Path.Combine(mnt, "durable"));
             Assert.Equal(new byte[100_000].Select((_, i) => (byte)i), back);
             Assert.True(Directory.Exists(Path.Combine(mnt, "dir")));
@@ -274,6 +277,7 @@ public sealed class MountCommandTests
             Assert.Equal(0, Mountfs("mkfs", "-t", "ext2", disk + "@2").Code);
             var (code, output) = Mountfs("mount", disk + "@2", mnt);
             Assert.True(code == 0, output);
+            using var guard = MountWatchdog.Start(mnt);
             File.WriteAllText(Path.Combine(mnt, "in-partition"), "p2");
             (code, output) = Mountfs("unmount", mnt);
             Assert.True(code == 0, output);

@@ -29,6 +29,7 @@ public sealed class UnprivilegedMountTests
         {
             var mount = AsNobody(Tool, "mount", "-t", "memory", "none", mnt);
             Assert.True(mount.Code == 0, "mount as nobody: " + mount.Output);
+            using var guard = MountWatchdog.Start(mnt);
             var entry = MountTable.Find(mnt);
             Assert.NotNull(entry);
             Assert.Contains("user_id=" + Nobody, File.ReadAllText("/proc/self/mountinfo"));

@@ -46,5 +46,4 @@ internal sealed unsafe class FuseUringEntry
 
     /// <summary>Set once the kernel handed this entry its first request: its REGISTER was accepted.</summary>
     public bool Registered { get; set; }
-    public int RegisterAttempts { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using MountFs.Fuse.Interop;
 using MountFs.Fuse.Protocol;
 
@@ -19,7 +20,11 @@ namespace MountFs.Fuse.Uring;
 /// </remarks>
 internal sealed unsafe class FuseUringQueue
 {
-    private const int MaxRegisterAttempts = 2000;
+    // EAGAIN to REGISTER only means the kernel has not processed our INIT reply yet. Giving up must wait for a
+    // stalled worker on a loaded machine: once INIT granted io_uring, the kernel holds every request until
+    // each queue has registered, so a queue that gave up too early would hang the whole mount.
+    private static readonly TimeSpan RegisterPatience = TimeSpan.FromSeconds(30);
+    private long _registerStarted;
     private const ulong WakeTag = ulong.MaxValue;
     private readonly ConcurrentQueue<(FuseUringEntry Entry, ulong CommitId)> _servedElsewhere = new();
     // Dedicated helper threads serve the requests that may wait: several, so that one stuck read still leaves
@@ -101,6 +106,7 @@ internal sealed unsafe class FuseUringQueue
         _wakeFd = UringCalls.EventFd(0, UringCalls.EventFdCloseOnExecNonBlocking);
         if (_wakeFd < 0) throw new IOException($"eventfd: {LibC.Describe(LibC.LastError)}");
         QueueWakePoll();
+        _registerStarted = Stopwatch.GetTimestamp();
         foreach (var entry in _entries) QueueRegister(entry);
         int live = _entries.Length;
         while (live > 0)
@@ -132,7 +138,7 @@ internal sealed unsafe class FuseUringQueue
                     continue;
                 }
                 // EAGAIN: INIT's reply is not processed yet (we start as soon as we answered it).
-                if (result == -LibC.EAGAIN && !entry.Registered && ++entry.RegisterAttempts < MaxRegisterAttempts)
+                if (result == -LibC.EAGAIN && !entry.Registered && Stopwatch.GetElapsedTime(_registerStarted) < RegisterPatience)
                 {
                     Thread.Sleep(1);
                     QueueRegister(entry);

@@ -23,7 +23,7 @@ internal sealed partial class PageRegion : SafeHandle
     /// <summary>Regions kept faulted in ahead of need (16 MiB of memory held while idle).</summary>
     private const int Ready = 8;
 
-    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20, MadvPopulateWrite = 23;
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20, MadvDontNeed = 4, MadvPopulateWrite = 23;
 
     private static readonly ConcurrentQueue<PageRegion> s_ready = new();
     private static readonly SemaphoreSlim s_refill = new(0);
@@ -59,6 +59,14 @@ internal sealed partial class PageRegion : SafeHandle
     {
         Slice(offset, length);
         _ = Madvise(handle + offset, (nuint)length, MadvPopulateWrite);
+    }
+
+    /// <summary>Zeroes [offset, offset+length) and gives its memory back to the system (a punched hole in a dense
+    /// chunk would otherwise stay resident until the whole chunk goes); the next touch faults in a zeroed page.</summary>
+    public void Discard(int offset, int length)
+    {
+        var bytes = Slice(offset, length);
+        if (Madvise(handle + offset, (nuint)length, MadvDontNeed) != 0) bytes.Clear();
     }
 
     protected override bool ReleaseHandle() => Munmap(handle, Size) == 0;

@@ -152,7 +152,7 @@ internal sealed class SparseChunk : IDisposable
         _present[page >> 6] &= ~(1UL << page);
         Count--;
         // A region's absent pages must read as zeros.
-        if (_region is not null) _region.Slice(page * PageSize, PageSize).Clear();
+        if (_region is not null) _region.Discard(page * PageSize, PageSize);
         else _pages[page] = null;
     }
 

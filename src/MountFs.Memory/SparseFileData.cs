@@ -10,8 +10,8 @@ namespace MountFs.Memory;
 /// A chunk that a write or fallocate would leave at least half present moves into one 2 MiB mapping
 /// (<see cref="PageRegion"/>, pre-faulted by a background thread): a streaming write then costs one copy and a
 /// few bit operations per request instead of a pinned allocation, a table insert and a page fault per 4 KiB.
-/// Holes, SEEK_DATA/SEEK_HOLE and the block count stay per page, and the memory held for a chunk is at most
-/// twice what it counts. <see cref="Release"/> gives the regions back.
+/// Holes, SEEK_DATA/SEEK_HOLE and the block count stay per page; when a chunk turns dense the memory it holds is
+/// at most twice what it counts, and a page dropped later gives its memory back. <see cref="Release"/> gives the regions back.
 /// Not thread-safe: the owning file system serialises access.
 /// </remarks>
 internal sealed class SparseFileData

@@ -32,38 +32,38 @@ public sealed partial class Ext2FileSystem
     }
 
     /// <summary>The physical block holding file block <paramref name="fileBlock"/>, or 0 for a hole.</summary>
-    private uint MapBlock(uint ino, Inode inode, long fileBlock)
-    {
-        Span<int> path = stackalloc int[4];
-        int depth = MapPath(fileBlock, path, ino);
-        uint block = inode.Block(path[0]);
-        for (int level = 1; level < depth && block != 0; level++)
-        {
-            CheckBlock(block, "indirect block pointer", ino);
-            var ind = _cache.Read(block);
-            block = BinaryPrimitives.ReadUInt32LittleEndian(ind.AsSpan(path[level] * 4));
-        }
-        if (block != 0) CheckBlock(block, "block pointer", ino);
-        return block;
-    }
+    private uint MapBlock(uint ino, Inode inode, long fileBlock) => WalkMap(ino, inode, fileBlock, quiet: false);
 
     /// <summary>
     /// <see cref="MapBlock"/> for a block nobody asked to read (a read-around neighbour): 0 for a hole, a block past
     /// the map's range or any pointer outside the data area, with no error and no log line, so damage next to a
     /// read never fails it (the neighbour's own read reports the damage).
     /// </summary>
-    private uint PeekBlock(Inode inode, long fileBlock)
+    private uint PeekBlock(Inode inode, long fileBlock) =>
+        fileBlock < 0 || fileBlock >= _geo.MaxFileBlocks ? 0 : WalkMap(0, inode, fileBlock, quiet: true);
+
+    /// <summary>Follows the map to <paramref name="fileBlock"/>; a pointer outside the data area is corruption, or with
+    /// <paramref name="quiet"/> just a 0.</summary>
+    private uint WalkMap(uint ino, Inode inode, long fileBlock, bool quiet)
     {
-        if (fileBlock < 0 || fileBlock >= _geo.MaxFileBlocks) return 0;
         Span<int> path = stackalloc int[4];
-        int depth = MapPath(fileBlock, path, 0);
+        int depth = MapPath(fileBlock, path, ino);
         uint block = inode.Block(path[0]);
         for (int level = 1; level < depth && block != 0; level++)
         {
-            if (block < _sb.FirstDataBlock || block >= _sb.BlocksCount) return 0;
-            block = BinaryPrimitives.ReadUInt32LittleEndian(_cache.Read(block).AsSpan(path[level] * 4));
+            if (!InDataArea(block, quiet, "indirect block pointer", ino)) return 0;
+            var ind = _cache.Read(block);
+            block = BinaryPrimitives.ReadUInt32LittleEndian(ind.AsSpan(path[level] * 4));
         }
-        return block >= _sb.FirstDataBlock && block < _sb.BlocksCount ? block : 0;
+        return block == 0 || InDataArea(block, quiet, "block pointer", ino) ? block : 0;
+    }
+
+    /// <summary>Whether a pointer lies in the data area; outside it, throws unless <paramref name="quiet"/>.</summary>
+    private bool InDataArea(uint block, bool quiet, string structure, uint ino)
+    {
+        if (block >= _sb.FirstDataBlock && block < _sb.BlocksCount) return true;
+        if (!quiet) CheckBlock(block, structure, ino);
+        return false;
     }
 
     /// <summary>

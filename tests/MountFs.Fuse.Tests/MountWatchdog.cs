@@ -17,9 +17,12 @@ internal sealed class MountWatchdog : IDisposable
     // when the 2-core CI machine is shared), yet minutes instead of the CI job's 90-minute limit.
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(150);
 
+    // Acts only while $2 is still the mount of connection $3: a watchdog that outlived its test process (killed
+    // before Dispose) must not abort a later mount that reused the connection number or the directory.
     // fusectl is not mounted everywhere (it was not on our CI machine), and abort lives there.
     private const string Script = """
         sleep "$1" || exit 0
+        awk -v dev="0:$3" -v dir="$2" '$3 == dev && $5 == dir { found = 1 } END { exit !found }' /proc/self/mountinfo || exit 0
         echo "mountfs test watchdog: $2 still mounted after $1 s: aborting FUSE connection $3 and detaching it" >&2
         [ -e "/sys/fs/fuse/connections/$3/abort" ] || mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
         echo 1 > "/sys/fs/fuse/connections/$3/abort"
@@ -45,7 +48,7 @@ internal sealed class MountWatchdog : IDisposable
         if (entry is not { Major: 0 }) return null;
         var limit = deadline ?? DefaultDeadline;
         var start = new ProcessStartInfo("sh") { UseShellExecute = false };
-        foreach (string argument in new[] { "-c", Script, "mount-watchdog", ((int)limit.TotalSeconds).ToString(), mountPoint, entry.Minor.ToString() })
+        foreach (string argument in new[] { "-c", Script, "mount-watchdog", ((int)limit.TotalSeconds).ToString(), entry.MountPoint, entry.Minor.ToString() })
             start.ArgumentList.Add(argument);
         return new MountWatchdog(Process.Start(start) ?? throw new InvalidOperationException("cannot start sh"), mountPoint, limit);
     }

@@ -174,7 +174,9 @@ public static class FuseMounter
         try
         {
             // Not every system mounts fusectl (ours did not): without it a hung mount could never be broken.
-            if (!File.Exists(path) && IsRoot && Directory.Exists(Connections) && !Directory.EnumerateFileSystemEntries(Connections).Any())
+            // Asked of the mount table, not read off an empty directory: fusectl with no live connection lists
+            // nothing either, and mounting it again would stack a second copy.
+            if (!File.Exists(path) && IsRoot && MountTable.Find(Connections) is null)
                 LibC.Mount("fusectl", Connections, "fusectl", 0, "");
             File.WriteAllText(path, "1");
             return true;

@@ -145,7 +145,10 @@ public sealed partial class Ext2FileSystem
         if (_readAroundWindows.Count >= MaxReadAroundWindows) _readAroundWindows.Clear();
         _readAroundWindows.Add(key);
         var buffer = _readAroundBuffer ??= new byte[window * bs];
-        _cache.ReadRunUncached(first, count, buffer);
+        // A neighbour's unreadable sector must not fail a read that never asked for it: the caller then reads its
+        // own blocks alone (and the window stays marked, so later misses there do not try again).
+        try { _cache.ReadRunUncached(first, count, buffer); }
+        catch (IOException) { return false; }
         buffer.AsSpan((int)(pb - first) * bs, blocks * bs).CopyTo(destination);
         ReadAroundCount++;
         return true;

@@ -19,9 +19,14 @@ public class ReadAroundTests
         public int SectorSize => inner.SectorSize;
         public bool IsReadOnly => inner.IsReadOnly;
 
+        /// <summary>A device range whose reads fail as a bad sector's would.</summary>
+        public (long Offset, long End)? Unreadable { get; set; }
+
         public void Read(long offset, Span<byte> buffer)
         {
             Reads.Add((offset, buffer.Length));
+            if (Unreadable is var (from, to) && offset < to && offset + buffer.Length > from)
+                throw new IOException($"{Name}: read error at byte {offset}");
             inner.Read(offset, buffer);
         }
 
@@ -172,6 +177,40 @@ public class ReadAroundTests
             Assert.Contains("block 4000000000", log.ToString());
             fs.Release(a.Node, h);
         }
+    }
+
+    [Fact]
+    public void An_unreadable_neighbour_fails_only_its_own_read_not_one_that_fetched_around_it()
+    {
+        var device = Formatted();
+        var data = Pattern(WindowBlocks * BlockSize, 7);
+        WriteFile(device, data);
+        long bad = PhysicalOffset(device, data.AsSpan(6 * BlockSize, BlockSize));
+        var log = new ReadLogDevice(device) { Unreadable = (bad, bad + BlockSize) };
+        using var fs = Mount(log);
+        var a = fs.Lookup(fs.RootNode, "f")!;
+        ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
+        var block = new byte[BlockSize];
+        foreach (int fb in new[] { 5, 7 })
+        {
+            Assert.Equal(BlockSize, fs.Read(a.Node, h, (long)fb * BlockSize, block));
+            Assert.True(data.AsSpan(fb * BlockSize, BlockSize).SequenceEqual(block), $"file block {fb}");
+        }
+        Assert.Contains(log.Reads, r => r.Length > BlockSize && r.Offset < bad && r.Offset + r.Length > bad); // it did read around
+        Assert.Throws<IOException>(() => fs.Read(a.Node, h, 6L * BlockSize, block));
+        fs.Release(a.Node, h);
+    }
+
+    /// <summary>The device offset of the one block holding <paramref name="content"/>.</summary>
+    private static long PhysicalOffset(MemoryBlockDevice device, ReadOnlySpan<byte> content)
+    {
+        var block = new byte[BlockSize];
+        for (long at = 0; at < device.Length; at += BlockSize)
+        {
+            device.Read(at, block);
+            if (content.SequenceEqual(block)) return at;
+        }
+        throw new InvalidOperationException("block not found on the device");
     }
 
     private static void WriteFileAt(Ext2FileSystem fs, string name, byte[] data)

@@ -37,10 +37,14 @@ public sealed partial class Ext2FileSystem
     /// <summary>
     /// <see cref="MapBlock"/> for a block nobody asked to read (a read-around neighbour): 0 for a hole, a block past
     /// the map's range or any pointer outside the data area, with no error and no log line, so damage next to a
-    /// read never fails it (the neighbour's own read reports the damage).
+    /// read never fails it (the neighbour's own read reports the damage). An unreadable indirect block gives 0 too.
     /// </summary>
-    private uint PeekBlock(Inode inode, long fileBlock) =>
-        fileBlock < 0 || fileBlock >= _geo.MaxFileBlocks ? 0 : WalkMap(0, inode, fileBlock, quiet: true);
+    private uint PeekBlock(Inode inode, long fileBlock)
+    {
+        if (fileBlock < 0 || fileBlock >= _geo.MaxFileBlocks) return 0;
+        try { return WalkMap(0, inode, fileBlock, quiet: true); }
+        catch (IOException) { return 0; }
+    }
 
     /// <summary>Follows the map to <paramref name="fileBlock"/>; a pointer outside the data area is corruption, or with
     /// <paramref name="quiet"/> just a 0.</summary>

@@ -201,14 +201,37 @@ public class ReadAroundTests
         fs.Release(a.Node, h);
     }
 
-    /// <summary>The device offset of the one block holding <paramref name="content"/>.</summary>
-    private static long PhysicalOffset(MemoryBlockDevice device, ReadOnlySpan<byte> content)
+    [Fact]
+    public void An_unreadable_indirect_block_of_a_neighbour_fails_only_the_reads_that_need_it()
+    {
+        var device = Formatted();
+        var data = Pattern(WindowBlocks * BlockSize, 8);
+        WriteFile(device, data);
+        // The single indirect block maps file blocks 12.. and lies in the window of the direct blocks before them.
+        var pointers = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(pointers, (uint)(PhysicalOffset(device, data.AsSpan(12 * BlockSize, BlockSize)) / BlockSize));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(pointers.AsSpan(4), (uint)(PhysicalOffset(device, data.AsSpan(13 * BlockSize, BlockSize)) / BlockSize));
+        long indirect = PhysicalOffset(device, pointers, prefixOnly: true);
+        var log = new ReadLogDevice(device) { Unreadable = (indirect, indirect + BlockSize) };
+        using var fs = Mount(log);
+        var a = fs.Lookup(fs.RootNode, "f")!;
+        ulong h = fs.Open(a.Node, OpenFlags.ReadOnly);
+        var block = new byte[BlockSize];
+        Assert.Equal(BlockSize, fs.Read(a.Node, h, 5L * BlockSize, block));
+        Assert.True(data.AsSpan(5 * BlockSize, BlockSize).SequenceEqual(block), "file block 5");
+        Assert.Contains(log.Reads, r => r.Offset == indirect); // the probe did try the indirect block
+        Assert.Throws<IOException>(() => fs.Read(a.Node, h, 12L * BlockSize, block));
+        fs.Release(a.Node, h);
+    }
+
+    /// <summary>The device offset of the one block holding <paramref name="content"/> (or starting with it).</summary>
+    private static long PhysicalOffset(MemoryBlockDevice device, ReadOnlySpan<byte> content, bool prefixOnly = false)
     {
         var block = new byte[BlockSize];
         for (long at = 0; at < device.Length; at += BlockSize)
         {
             device.Read(at, block);
-            if (content.SequenceEqual(block)) return at;
+            if (prefixOnly ? block.AsSpan().StartsWith(content) : content.SequenceEqual(block)) return at;
         }
         throw new InvalidOperationException("block not found on the device");
     }

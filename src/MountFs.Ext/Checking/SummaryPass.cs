@@ -78,7 +78,7 @@ internal static class SummaryPass
             if (inodeChanged || inodePadding)
             {
                 var w = s.Disk.Modify(d.InodeBitmap);
-                for (uint i = geo.InodesPerGroup; i < bits; i++) w[i >> 3] |= (byte)(1 << (int)(i & 7));
+                Ext2Formatter.SetBits(w, geo.InodesPerGroup, bits);
                 for (uint i = 0; i < geo.InodesPerGroup; i++)
                 {
                     uint ino = (uint)g * geo.InodesPerGroup + i + 1;

@@ -29,6 +29,12 @@ internal static class Damage
             m.SetBlock(2, small.Block(0));
             i.SetInode(medium, m);
         }),
+        ["inode-bitmap-padding-cleared"] = Edit(i =>
+        {
+            // The bits past the group's inodes must read as used; the last one is padding on every image here.
+            if (i.Geo.InodesPerGroup >= i.BlockSize * 8) throw new InvalidOperationException("expected inode bitmap padding");
+            i.Block(i.Group(0).InodeBitmap)[^1] &= 0x7F;
+        }),
         ["link-count-too-high"] = Edit(i => SetLinks(i, "dir2/medium.bin", 5)),
         ["link-count-too-low"] = Edit(i => SetLinks(i, "dir1", 1)),
         ["dangling-entry"] = Edit(i =>
